@@ -1,0 +1,3 @@
+"""Nudge: messenger chatbot and sales-funnel engine."""
+
+__version__ = "0.1.0"

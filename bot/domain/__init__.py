@@ -1,0 +1,1 @@
+"""Plain domain objects, events and ports. Imports nothing from the rest of `bot`."""

@@ -1,0 +1,245 @@
+"""The ports services need, as Protocols. Storage and channels implement them."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+from bot.domain.model import (
+    Channel,
+    ChannelIdentity,
+    Contact,
+    Conversation,
+    ConversationStatus,
+    Direction,
+    InboundUpdate,
+    Message,
+    OutboundDraft,
+    OutboundMessage,
+    OutboxStatus,
+    Sender,
+)
+
+
+class ContactRepository(Protocol):
+    async def get(self, contact_id: int) -> Contact | None: ...
+
+    async def create(self, display_name: str, language: str | None) -> Contact: ...
+
+    async def update(self, contact: Contact) -> None: ...
+
+    async def merge_into(self, source_id: int, target_id: int) -> None:
+        """Move every identity, conversation, message and outbox row of `source` to `target`,
+        then delete `source`."""
+        ...
+
+
+class IdentityRepository(Protocol):
+    async def find(self, channel: Channel, external_id: str) -> ChannelIdentity | None: ...
+
+    async def add(
+        self,
+        contact_id: int,
+        channel: Channel,
+        external_id: str,
+        address: str,
+        username: str | None,
+    ) -> ChannelIdentity: ...
+
+    async def update(self, identity: ChannelIdentity) -> None: ...
+
+    async def for_contact(self, contact_id: int) -> list[ChannelIdentity]: ...
+
+
+class ConversationRepository(Protocol):
+    async def get(self, conversation_id: int) -> Conversation | None: ...
+
+    async def open_for_contact(self, contact_id: int) -> Conversation | None:
+        """The contact's conversation that is not closed, if any."""
+        ...
+
+    async def create(self, contact_id: int, channel: Channel, at: datetime) -> Conversation: ...
+
+    async def set_status(
+        self, conversation_id: int, status: ConversationStatus, at: datetime
+    ) -> None: ...
+
+    async def touch(self, conversation_id: int, channel: Channel, at: datetime) -> None: ...
+
+
+class MessageRepository(Protocol):
+    async def add(
+        self,
+        conversation_id: int,
+        contact_id: int,
+        direction: Direction,
+        sender: Sender,
+        channel: Channel,
+        text: str,
+        at: datetime,
+        channel_message_id: str | None = None,
+        outbox_id: int | None = None,
+    ) -> Message: ...
+
+    async def history(self, contact_id: int, limit: int = 50) -> list[Message]:
+        """The contact's latest messages, oldest first."""
+        ...
+
+    async def set_channel_message_id(self, outbox_id: int, channel_message_id: str) -> None: ...
+
+
+class OutboxRepository(Protocol):
+    async def add(self, draft: OutboundDraft, at: datetime) -> OutboundMessage | None:
+        """Store a row; None when a row with the same key exists (nothing is stored twice)."""
+        ...
+
+    async def get(self, outbox_id: int) -> OutboundMessage | None: ...
+
+    async def get_by_key(self, key: str) -> OutboundMessage | None: ...
+
+    async def claim_due(self, now: datetime, limit: int) -> list[OutboundMessage]:
+        """Pending rows due at `now`, oldest first, switched to SENDING."""
+        ...
+
+    async def finish(
+        self,
+        outbox_id: int,
+        status: OutboxStatus,
+        at: datetime,
+        reason: str | None = None,
+        channel_message_id: str | None = None,
+    ) -> None: ...
+
+    async def reschedule(
+        self, outbox_id: int, not_before: datetime, reason: str | None, attempt: bool
+    ) -> None:
+        """Put a SENDING row back to PENDING for later; `attempt` counts a failed try."""
+        ...
+
+    async def suppress_pending_for_contact(
+        self, contact_id: int, reason: str, at: datetime, marketing_only: bool
+    ) -> int: ...
+
+    async def mark_stale_sending_unknown(self, at: datetime) -> int:
+        """Rows left SENDING by a process that died: their outcome is unknown."""
+        ...
+
+    async def count_by_status(self) -> dict[OutboxStatus, int]: ...
+
+
+class InboundRepository(Protocol):
+    async def add(
+        self, channel: Channel, external_key: str, payload: dict[str, Any], at: datetime
+    ) -> InboundUpdate | None:
+        """Store an update; None when this (channel, key) was stored before."""
+        ...
+
+    async def claim_pending(self, limit: int) -> list[InboundUpdate]: ...
+
+    async def mark(self, update_id: int, processed: bool, error: str | None, at: datetime) -> None: ...
+
+
+class KeyValueRepository(Protocol):
+    """Small durable settings: the Telegram polling offset, link tokens."""
+
+    async def get(self, key: str) -> str | None: ...
+
+    async def put(self, key: str, value: str) -> None: ...
+
+    async def delete(self, key: str) -> None: ...
+
+
+class UnitOfWork(Protocol):
+    """One transaction: commits on `commit()`, rolls back on leaving without it."""
+
+    contacts: ContactRepository
+    identities: IdentityRepository
+    conversations: ConversationRepository
+    messages: MessageRepository
+    outbox: OutboxRepository
+    inbound: InboundRepository
+    settings: KeyValueRepository
+
+    async def commit(self) -> None: ...
+
+    async def rollback(self) -> None: ...
+
+    async def __aenter__(self) -> UnitOfWork: ...
+
+    async def __aexit__(self, *exc: object) -> None: ...
+
+
+class UnitOfWorkFactory(Protocol):
+    def __call__(self) -> UnitOfWork: ...
+
+
+# --- channels ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class SendOk:
+    channel_message_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class SendRetryAfter:
+    """The channel asked us to slow down (Telegram 429)."""
+
+    seconds: float
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class SendTransientError:
+    """Not delivered, safe to try again later (5xx, connection refused before sending)."""
+
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class SendBlocked:
+    """The customer blocked the bot or left (Telegram 403)."""
+
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class SendRejected:
+    """The channel refused this message for good (Telegram 400)."""
+
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class SendOutcomeUnknown:
+    """The request went out and no answer came back: it may or may not have been delivered."""
+
+    reason: str
+
+
+SendResult = (
+    SendOk
+    | SendRetryAfter
+    | SendTransientError
+    | SendBlocked
+    | SendRejected
+    | SendOutcomeUnknown
+)
+
+
+class ChannelGateway(Protocol):
+    """Sends one outbox row to its channel. Never raises for channel errors: returns a result."""
+
+    channel: Channel
+    max_text_length: int
+
+    async def send(self, message: OutboundMessage) -> SendResult: ...
+
+
+class GatewayRegistry(Protocol):
+    def get(self, channel: Channel) -> ChannelGateway | None: ...
+
+
+Gateways = Sequence[ChannelGateway]
