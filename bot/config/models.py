@@ -1,0 +1,195 @@
+"""Typed settings: one pydantic model per `config.yaml` section, all with working defaults."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+
+from bot.config.urls import check_database_url, check_http_url, check_origin, redact_password
+
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///data/nudge.db"
+TELEGRAM_API = "https://api.telegram.org"
+_LANGUAGE = re.compile(r"^[a-z]{2,3}([-_][A-Za-z0-9]{2,8})*$")
+
+
+class Section(BaseModel):
+    """A config section: unknown keys are errors, values are immutable."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+
+class StorageSettings(Section):
+    url: str = Field(default=DEFAULT_DATABASE_URL, repr=False)
+
+    @field_validator("url")
+    @classmethod
+    def _supported_database(cls, value: str) -> str:
+        return check_database_url(value)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.url.lower().startswith("sqlite")
+
+    def redacted_url(self) -> str:
+        """The URL with any password hidden, for logs and `nudge check`."""
+        return redact_password(self.url)
+
+
+class WebSettings(Section):
+    host: str = "127.0.0.1"
+    port: int = Field(default=8080, ge=1, le=65535)
+    public_url: str | None = None
+
+    @field_validator("public_url", mode="before")
+    @classmethod
+    def _blank_is_none(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("public_url")
+    @classmethod
+    def _absolute_url(cls, value: str | None) -> str | None:
+        return None if value is None else check_http_url(value)
+
+
+class TelegramSettings(Section):
+    mode: Literal["polling", "webhook"] = "polling"
+    api_server: str = TELEGRAM_API
+    webhook_path: str = "/telegram/webhook"
+    polling_timeout_seconds: int = Field(default=25, ge=0, le=50)
+    request_timeout_seconds: float = Field(default=15.0, gt=0)
+
+    @field_validator("mode", mode="before")
+    @classmethod
+    def _lower_mode(cls, value: object) -> object:
+        return value.strip().lower() if isinstance(value, str) else value
+
+    @field_validator("api_server")
+    @classmethod
+    def _absolute_api_server(cls, value: str) -> str:
+        return check_http_url(value)
+
+    @field_validator("webhook_path")
+    @classmethod
+    def _rooted_path(cls, value: str) -> str:
+        if not value.startswith("/") or any(c in value for c in " ?#"):
+            raise ValueError("must be a URL path that starts with '/', like /telegram/webhook")
+        return value
+
+
+class WebchatSettings(Section):
+    enabled: bool = True
+    title: str = "Chat with us"
+    allowed_origins: list[str] = Field(default_factory=list)
+
+    @field_validator("allowed_origins")
+    @classmethod
+    def _origins(cls, value: list[str]) -> list[str]:
+        return [check_origin(origin) for origin in value]
+
+
+class BotSettings(Section):
+    default_language: str = "en"
+    languages: list[str] = Field(default_factory=lambda: ["en", "ru", "ro", "ko"], min_length=1)
+    templates_dir: str = "templates"
+
+    @field_validator("default_language")
+    @classmethod
+    def _language(cls, value: str) -> str:
+        return _check_language(value)
+
+    @field_validator("languages")
+    @classmethod
+    def _languages(cls, value: list[str]) -> list[str]:
+        codes = [_check_language(code) for code in value]
+        twice = sorted({code for code in codes if codes.count(code) > 1})
+        if twice:
+            raise ValueError(f"lists {', '.join(twice)} more than once")
+        return codes
+
+
+def _check_language(code: str) -> str:
+    if not _LANGUAGE.match(code):
+        raise ValueError(f"'{code}' is not a language code like en, ru or pt-BR")
+    return code
+
+
+class DeliverySettings(Section):
+    limits_enabled: bool = True
+    global_per_second: float = Field(default=25.0, gt=0)
+    per_chat_per_second: float = Field(default=1.0, gt=0)
+    per_group_per_minute: float = Field(default=20.0, gt=0)
+    paid_broadcast: bool = False
+    paid_broadcast_per_second: float = Field(default=1000.0, gt=0, le=1000)
+    batch_size: int = Field(default=200, ge=1)
+    tick_seconds: float = Field(default=0.2, gt=0)
+    concurrency: int = Field(default=64, ge=1)
+    max_attempts: int = Field(default=8, ge=1)
+    backoff_initial_seconds: float = Field(default=1.0, gt=0)
+    backoff_max_seconds: float = Field(default=300.0, gt=0)
+
+
+class InboundSettings(Section):
+    batch_size: int = Field(default=100, ge=1)
+
+
+class LoggingSettings(Section):
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    format: Literal["text", "json"] = "text"
+
+    @field_validator("level", mode="before")
+    @classmethod
+    def _upper_level(cls, value: object) -> object:
+        return value.strip().upper() if isinstance(value, str) else value
+
+    @field_validator("format", mode="before")
+    @classmethod
+    def _lower_format(cls, value: object) -> object:
+        return value.strip().lower() if isinstance(value, str) else value
+
+
+class Secrets(BaseModel):
+    """Secrets, read only from the environment (`NUDGE_TELEGRAM_TOKEN` and friends)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    telegram_token: SecretStr | None = None
+    telegram_webhook_secret: SecretStr | None = None
+    agent_desk_token: SecretStr | None = None
+    secret_key: SecretStr | None = None
+    database_password: SecretStr | None = None
+
+
+SECTIONS: dict[str, type[Section]] = {
+    "storage": StorageSettings,
+    "web": WebSettings,
+    "telegram": TelegramSettings,
+    "webchat": WebchatSettings,
+    "bot": BotSettings,
+    "delivery": DeliverySettings,
+    "inbound": InboundSettings,
+    "logging": LoggingSettings,
+}
+"""The sections of `config.yaml`, by name."""
+
+
+class Settings(BaseModel):
+    """Everything the bot is configured with. `Settings()` is the all-defaults configuration."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    storage: StorageSettings = Field(default_factory=StorageSettings)
+    web: WebSettings = Field(default_factory=WebSettings)
+    telegram: TelegramSettings = Field(default_factory=TelegramSettings)
+    webchat: WebchatSettings = Field(default_factory=WebchatSettings)
+    bot: BotSettings = Field(default_factory=BotSettings)
+    delivery: DeliverySettings = Field(default_factory=DeliverySettings)
+    inbound: InboundSettings = Field(default_factory=InboundSettings)
+    logging: LoggingSettings = Field(default_factory=LoggingSettings)
+    secrets: Secrets = Field(default_factory=Secrets)
+    config_path: Path = Path("config.yaml")
+    """The config file looked at (absolute once loaded)."""
+    config_found: bool = False
+    """Whether `config_path` existed and was read; False means defaults plus environment."""
