@@ -1,0 +1,1 @@
+"""Alembic migrations, shipped inside the package so `nudge` can migrate from any directory."""

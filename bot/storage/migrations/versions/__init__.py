@@ -1,0 +1,1 @@
+"""Migration scripts, loaded by Alembic from this folder (a package, so wheels include them)."""

@@ -1,0 +1,19 @@
+"""Repositories: one module per aggregate, each implementing a port of `bot.domain.ports`."""
+
+from bot.storage.repositories.contacts import SqlContactRepository, SqlIdentityRepository
+from bot.storage.repositories.conversations import SqlConversationRepository
+from bot.storage.repositories.inbound import SqlInboundRepository
+from bot.storage.repositories.messages import SqlMessageRepository
+from bot.storage.repositories.outbox import STALE_SENDING_REASON, SqlOutboxRepository
+from bot.storage.repositories.settings import SqlKeyValueRepository
+
+__all__ = [
+    "STALE_SENDING_REASON",
+    "SqlContactRepository",
+    "SqlConversationRepository",
+    "SqlIdentityRepository",
+    "SqlInboundRepository",
+    "SqlKeyValueRepository",
+    "SqlMessageRepository",
+    "SqlOutboxRepository",
+]

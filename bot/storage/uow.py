@@ -1,0 +1,148 @@
+"""The unit of work (one transaction) and `Storage`, the object the application holds."""
+
+from __future__ import annotations
+
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from bot.domain.clock import Clock, SystemClock
+from bot.domain.ports import (
+    ContactRepository,
+    ConversationRepository,
+    IdentityRepository,
+    InboundRepository,
+    KeyValueRepository,
+    MessageRepository,
+    OutboxRepository,
+    UnitOfWorkFactory,
+)
+from bot.storage.engine import DEFAULT_DATABASE_URL, create_engine
+from bot.storage.errors import StorageUnavailableError
+from bot.storage.migrate import current_revision_of, head_revision, upgrade_engine
+from bot.storage.repositories import (
+    SqlContactRepository,
+    SqlConversationRepository,
+    SqlIdentityRepository,
+    SqlInboundRepository,
+    SqlKeyValueRepository,
+    SqlMessageRepository,
+    SqlOutboxRepository,
+)
+
+
+class SqlUnitOfWork:
+    """One connection and one transaction; repositories are bound to it.
+
+    Use as `async with storage.uow() as uow: ...; await uow.commit()`. Leaving the block without
+    `commit()` (or with an exception) rolls back. After `commit()` the unit of work stays usable:
+    the next statement starts a new transaction, which again needs a `commit()`.
+    """
+
+    contacts: ContactRepository
+    identities: IdentityRepository
+    conversations: ConversationRepository
+    messages: MessageRepository
+    outbox: OutboxRepository
+    inbound: InboundRepository
+    settings: KeyValueRepository
+
+    def __init__(self, engine: AsyncEngine, clock: Clock) -> None:
+        self._engine = engine
+        self._clock = clock
+        self._conn: AsyncConnection | None = None
+
+    async def __aenter__(self) -> SqlUnitOfWork:
+        if self._conn is not None:
+            raise RuntimeError("this unit of work is already in use")
+        conn = await self._engine.connect()
+        try:
+            await conn.begin()
+        except BaseException:
+            await conn.close()
+            raise
+        self._conn = conn
+        self._bind(conn)
+        return self
+
+    def _bind(self, conn: AsyncConnection) -> None:
+        self.contacts = SqlContactRepository(conn, self._clock)
+        self.identities = SqlIdentityRepository(conn)
+        self.conversations = SqlConversationRepository(conn)
+        self.messages = SqlMessageRepository(conn)
+        self.outbox = SqlOutboxRepository(conn, self._clock)
+        self.inbound = SqlInboundRepository(conn)
+        self.settings = SqlKeyValueRepository(conn)
+
+    async def __aexit__(self, *exc: object) -> None:
+        conn, self._conn = self._conn, None
+        if conn is None:
+            return
+        try:
+            if conn.in_transaction():
+                await conn.rollback()
+        finally:
+            await conn.close()
+
+    def _connection(self) -> AsyncConnection:
+        if self._conn is None:
+            raise RuntimeError("use the unit of work inside `async with`")
+        return self._conn
+
+    async def commit(self) -> None:
+        await self._connection().commit()
+
+    async def rollback(self) -> None:
+        await self._connection().rollback()
+
+
+class Storage:
+    """The database of one Nudge process: the engine, units of work, migrations."""
+
+    def __init__(self, url: str = DEFAULT_DATABASE_URL, *, clock: Clock | None = None) -> None:
+        self.engine: AsyncEngine = create_engine(url)
+        # Used where a port method takes no time of its own (contact timestamps, reschedule).
+        self.clock: Clock = clock or SystemClock()
+
+    def __repr__(self) -> str:
+        return f"Storage({self.engine.url.render_as_string(hide_password=True)!r})"
+
+    @property
+    def dialect(self) -> str:
+        """The database kind: "sqlite" or "postgresql"."""
+        return self.engine.dialect.name
+
+    def uow(self) -> SqlUnitOfWork:
+        return SqlUnitOfWork(self.engine, self.clock)
+
+    @property
+    def uow_factory(self) -> UnitOfWorkFactory:
+        """`uow` typed as the port services take."""
+        return self.uow
+
+    async def upgrade(self) -> None:
+        """Apply the Alembic migrations up to head."""
+        await upgrade_engine(self.engine)
+
+    async def current_revision(self) -> str | None:
+        return await current_revision_of(self.engine)
+
+    async def is_up_to_date(self) -> bool:
+        return await self.current_revision() == head_revision()
+
+    async def check_connection(self) -> None:
+        """Raise StorageUnavailableError unless a trivial query succeeds."""
+        try:
+            async with self.engine.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+        except (SQLAlchemyError, OSError) as exc:
+            raise StorageUnavailableError(f"{self!r} is not available: {exc}") from exc
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
+
+    async def __aenter__(self) -> Storage:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.dispose()
