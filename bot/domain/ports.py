@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
@@ -25,6 +25,8 @@ from bot.domain.model import (
 
 class ContactRepository(Protocol):
     async def get(self, contact_id: int) -> Contact | None: ...
+
+    async def get_many(self, contact_ids: Iterable[int]) -> dict[int, Contact]: ...
 
     async def create(self, display_name: str, language: str | None) -> Contact: ...
 
@@ -138,7 +140,9 @@ class InboundRepository(Protocol):
 
     async def claim_pending(self, limit: int) -> list[InboundUpdate]: ...
 
-    async def mark(self, update_id: int, processed: bool, error: str | None, at: datetime) -> None: ...
+    async def mark(
+        self, update_id: int, processed: bool, error: str | None, at: datetime
+    ) -> None: ...
 
 
 class KeyValueRepository(Protocol):
@@ -220,12 +224,7 @@ class SendOutcomeUnknown:
 
 
 SendResult = (
-    SendOk
-    | SendRetryAfter
-    | SendTransientError
-    | SendBlocked
-    | SendRejected
-    | SendOutcomeUnknown
+    SendOk | SendRetryAfter | SendTransientError | SendBlocked | SendRejected | SendOutcomeUnknown
 )
 
 

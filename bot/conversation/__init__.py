@@ -1,0 +1,1 @@
+"""Handles one inbound event: the one place where a conversation changes status."""

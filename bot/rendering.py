@@ -1,0 +1,100 @@
+"""The one sandboxed Jinja2 environment every piece of text goes through.
+
+Templates live in `templates/<lang>/<name>.j2` and produce Telegram-style HTML. Autoescaping is on,
+so a customer's name like `<b>Bob</b>` or `&amp;` is shown as typed and never becomes markup;
+undefined variables raise instead of rendering an empty string; the sandbox refuses access to
+unsafe attributes, so a marketer's template cannot reach Python internals.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from jinja2 import (
+    ChoiceLoader,
+    FileSystemLoader,
+    StrictUndefined,
+    TemplateError,
+    TemplateNotFound,
+    select_autoescape,
+)
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+TEMPLATE_SUFFIX = ".j2"
+
+
+class RenderError(Exception):
+    """A template is missing or failed to render; the message names the template and line."""
+
+
+class Renderer:
+    """Renders `templates/<lang>/<name>.j2`, falling back to the default language."""
+
+    def __init__(self, templates_dir: Path, default_language: str) -> None:
+        self._dir = templates_dir
+        self._default = default_language
+        self._env = ImmutableSandboxedEnvironment(
+            loader=ChoiceLoader([FileSystemLoader(str(templates_dir))]),
+            undefined=StrictUndefined,
+            autoescape=select_autoescape(default=True, default_for_string=True),
+            trim_blocks=True,
+            lstrip_blocks=True,
+            keep_trailing_newline=False,
+            auto_reload=True,
+        )
+
+    @property
+    def templates_dir(self) -> Path:
+        return self._dir
+
+    def languages_for(self, language: str | None) -> Sequence[str]:
+        """The languages to try, in order: the contact's, then the default."""
+        primary = (language or "").split("-")[0].lower()
+        return [lang for lang in dict.fromkeys([primary, self._default]) if lang]
+
+    def has(self, name: str, language: str | None = None) -> bool:
+        return any(
+            (self._dir / lang / f"{name}{TEMPLATE_SUFFIX}").is_file()
+            for lang in self.languages_for(language)
+        )
+
+    def render(self, name: str, language: str | None, context: Mapping[str, Any]) -> str:
+        for lang in self.languages_for(language):
+            path = f"{lang}/{name}{TEMPLATE_SUFFIX}"
+            try:
+                template = self._env.get_template(path)
+            except TemplateNotFound:
+                continue
+            except TemplateError as exc:
+                raise RenderError(f"{self._dir / path}: {exc}") from exc
+            try:
+                return template.render(**context).strip()
+            except TemplateError as exc:
+                line = _error_line(exc)
+                where = f"{self._dir / path}:{line}" if line else str(self._dir / path)
+                raise RenderError(f"{where}: {exc}") from exc
+        tried = ", ".join(
+            f"{lang}/{name}{TEMPLATE_SUFFIX}" for lang in self.languages_for(language)
+        )
+        raise RenderError(f"no template {name!r} in {self._dir} (tried {tried})")
+
+    def render_string(self, source: str, context: Mapping[str, Any]) -> str:
+        try:
+            return self._env.from_string(source).render(**context).strip()
+        except TemplateError as exc:
+            raise RenderError(str(exc)) from exc
+
+
+def _error_line(exc: TemplateError) -> int | None:
+    line = getattr(exc, "lineno", None)
+    if isinstance(line, int):
+        return line
+    tb = exc.__traceback__
+    found: int | None = None
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename.endswith(TEMPLATE_SUFFIX):
+            found = tb.tb_lineno
+        tb = tb.tb_next
+    return found
