@@ -1,0 +1,1 @@
+"""Outbound delivery: rate limiting, message splitting and the outbox dispatcher."""
