@@ -1,0 +1,106 @@
+"""Shared pieces of the benchmarks: processes, CPU time, the fake Bot API, waiting.
+
+Figures are printed as ratios against a reference run in the same script on the same machine,
+because absolute numbers on a shared 2-core box mean little.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import platform
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Mapping
+from pathlib import Path
+
+import aiohttp
+
+ROOT = Path(__file__).resolve().parents[1]
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far, from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICKS
+
+
+def machine() -> str:
+    cpu = "unknown cpu"
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            cpu = line.split(":", 1)[1].strip()
+            break
+    return f"{platform.node()}: {os.cpu_count()} cores, {cpu}, Python {platform.python_version()}"
+
+
+def spawn(args: list[str], env: Mapping[str, str] | None = None) -> subprocess.Popen[bytes]:
+    full_env = {**os.environ, **(env or {}), "PYTHONPATH": str(ROOT)}
+    return subprocess.Popen(
+        args, env=full_env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+async def wait_http(url: str, process: subprocess.Popen[bytes], limit: float = 60) -> None:
+    """Poll until a freshly started server answers (a benchmark may poll; tests never do)."""
+    deadline = time.monotonic() + limit
+    async with aiohttp.ClientSession() as http:
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                err = process.stderr.read().decode() if process.stderr else ""
+                raise RuntimeError(f"process exited early ({process.returncode}):\n{err[-3000:]}")
+            try:
+                async with http.get(url) as resp:
+                    if resp.status < 500:
+                        return
+            except aiohttp.ClientError:
+                pass
+            await asyncio.sleep(0.1)
+    raise TimeoutError(f"{url} did not answer within {limit}s")
+
+
+def start_fake_server(port: int, tokens: list[str], users: int) -> subprocess.Popen[bytes]:
+    """The fake Bot API in its own process, with `users` private chats known to every bot."""
+    spec = json.dumps({"port": port, "tokens": tokens, "users": users})
+    return spawn([sys.executable, str(ROOT / "bench" / "_fake_server.py"), spec])
+
+
+async def fake_stats(base: str, token: str, window: float | None = None) -> dict[str, object]:
+    url = f"{base}/_fake/stats?token={token}"
+    if window is not None:
+        url += f"&window={window}"
+    async with aiohttp.ClientSession() as http, http.get(url) as resp:
+        body = await resp.json()
+    return dict(body["result"])
+
+
+async def wait_messages(base: str, token: str, count: int, limit: float = 300) -> float:
+    """Wait until the fake server has recorded `count` messages from `token`; returns when."""
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        stats = await fake_stats(base, token)
+        if int(str(stats["messages"])) >= count:
+            return time.monotonic()
+        await asyncio.sleep(0.05)
+    stats = await fake_stats(base, token)
+    raise TimeoutError(f"only {stats['messages']} of {count} messages arrived: {stats}")

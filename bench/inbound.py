@@ -1,0 +1,168 @@
+"""Inbound throughput: updates per CPU-second through webhook -> store -> reply -> outbox ->
+fake Bot API, side by side with a bare aiogram echo bot on the same fake server.
+
+Both bots run as their own processes; the load generator (this script) posts the same updates
+to each bot's webhook and waits until the fake server has recorded every reply. The figure is
+updates per CPU-second of the bot's process (user + system time from /proc), which is far less
+noisy on a shared machine than wall time. Goal: Nudge keeps at least half of aiogram's rate.
+
+    python bench/inbound.py [--updates 3000] [--concurrency 32]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import aiohttp
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench._fake_server import FIRST_USER_ID  # noqa: E402
+from bench._support import (  # noqa: E402
+    ROOT,
+    cpu_seconds,
+    free_port,
+    machine,
+    spawn,
+    start_fake_server,
+    stop,
+    wait_http,
+    wait_messages,
+)
+
+NUDGE_TOKEN = "111:NUDGE"
+ECHO_TOKEN = "222:ECHO"
+SECRET = "bench-secret"
+
+
+@dataclass
+class Figure:
+    name: str
+    updates: int
+    wall: float
+    cpu: float
+
+    @property
+    def per_cpu_second(self) -> float:
+        return self.updates / self.cpu
+
+    @property
+    def per_second(self) -> float:
+        return self.updates / self.wall
+
+
+def update(update_id: int, user_id: int) -> dict[str, object]:
+    user = {"id": user_id, "is_bot": False, "first_name": f"User{user_id}"}
+    return {
+        "update_id": update_id,
+        "message": {
+            "message_id": update_id,
+            "date": 1767600000,
+            "chat": {"id": user_id, "type": "private", "first_name": user["first_name"]},
+            "from": user,
+            "text": f"question number {update_id}",
+        },
+    }
+
+
+async def blast(url: str, count: int, users: int, concurrency: int, first_id: int) -> None:
+    queue = iter(range(count))
+    headers = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
+    connector = aiohttp.TCPConnector(limit=concurrency)
+    async with aiohttp.ClientSession(connector=connector) as http:
+
+        async def worker() -> None:
+            for i in queue:
+                body = update(first_id + i, FIRST_USER_ID + i % users)
+                async with http.post(url, json=body, headers=headers) as resp:
+                    if resp.status != 200:
+                        raise RuntimeError(f"webhook answered {resp.status}: {await resp.text()}")
+
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+
+
+async def measure(name, process, webhook, fake, token, args, first_id) -> Figure:  # type: ignore[no-untyped-def]
+    # Warm up (imports, connections, SQLite pages), then measure a fresh batch.
+    warm = max(args.updates // 10, 50)
+    await blast(webhook, warm, args.users, args.concurrency, first_id)
+    await wait_messages(fake, token, warm)
+    cpu0, t0 = cpu_seconds(process.pid), time.monotonic()
+    await blast(webhook, args.updates, args.users, args.concurrency, first_id + warm)
+    done = await wait_messages(fake, token, warm + args.updates)
+    return Figure(name, args.updates, done - t0, cpu_seconds(process.pid) - cpu0)
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--updates", type=int, default=3000)
+    parser.add_argument("--users", type=int, default=1000)
+    parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--profile", help="write a py-spy profile of the bot to this file")
+    args = parser.parse_args()
+
+    fake_port, nudge_port, echo_port = free_port(), free_port(), free_port()
+    fake = f"http://127.0.0.1:{fake_port}"
+    fake_proc = start_fake_server(fake_port, [NUDGE_TOKEN, ECHO_TOKEN], args.users)
+    tmp = Path(tempfile.mkdtemp(prefix="nudge-bench-"))
+    (tmp / "config.yaml").write_text("# bench: defaults\n")
+    nudge_env = {
+        "NUDGE_CONFIG": str(tmp / "config.yaml"),
+        "NUDGE_STORAGE__URL": f"sqlite+aiosqlite:///{tmp / 'nudge.db'}",
+        "NUDGE_WEB__PORT": str(nudge_port),
+        "NUDGE_WEB__PUBLIC_URL": f"http://127.0.0.1:{nudge_port}",
+        "NUDGE_TELEGRAM__MODE": "webhook",
+        "NUDGE_TELEGRAM__API_SERVER": fake,
+        "NUDGE_TELEGRAM_TOKEN": NUDGE_TOKEN,
+        "NUDGE_TELEGRAM_WEBHOOK_SECRET": SECRET,
+        "NUDGE_DELIVERY__LIMITS_ENABLED": "false",  # a throughput figure, not a limits test
+        "NUDGE_BOT__TEMPLATES_DIR": str(ROOT / "templates"),
+        "NUDGE_LOGGING__LEVEL": "WARNING",
+    }
+    processes = [fake_proc]
+    try:
+        await wait_http(f"{fake}/_fake/stats", fake_proc)
+        nudge_cmd = [sys.executable, "-m", "bot", "run"]
+        if args.profile:  # py-spy samples the bot; its CPU figure then includes py-spy's
+            nudge_cmd = ["py-spy", "record", "-r", "200", "-f", "raw", "-o", args.profile,
+                         "--", *nudge_cmd]
+        nudge = spawn(nudge_cmd, nudge_env)
+        echo = spawn(
+            [sys.executable, str(ROOT / "bench" / "echo_bot.py"), ECHO_TOKEN, fake,
+             str(echo_port), SECRET]
+        )
+        processes += [nudge, echo]
+        await wait_http(f"http://127.0.0.1:{nudge_port}/healthz", nudge)
+        await wait_http(f"http://127.0.0.1:{echo_port}/healthz", echo)
+        ours = await measure(
+            "nudge", nudge, f"http://127.0.0.1:{nudge_port}/telegram/webhook", fake,
+            NUDGE_TOKEN, args, 1,
+        )
+        ref = await measure(
+            "aiogram echo", echo, f"http://127.0.0.1:{echo_port}/webhook", fake,
+            ECHO_TOKEN, args, 1,
+        )
+    finally:
+        for process in reversed(processes):
+            stop(process)
+    report(ours, ref, args)
+
+
+def report(ours: Figure, ref: Figure, args: argparse.Namespace) -> None:
+    print(f"machine: {machine()}")
+    print(f"{args.updates} updates from {args.users} users, {args.concurrency} concurrent posts")
+    print(f"{'':16}{'updates/s':>12}{'updates/CPU-s':>16}{'CPU s':>8}")
+    for fig in (ours, ref):
+        print(f"{fig.name:16}{fig.per_second:12.0f}{fig.per_cpu_second:16.0f}{fig.cpu:8.2f}")
+    ratio = ours.per_cpu_second / ref.per_cpu_second
+    verdict = "meets" if ratio >= 0.5 else "MISSES"
+    print(f"ratio nudge / aiogram (per CPU-second): {ratio:.2f}  ({verdict} the goal of >= 0.50)")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

@@ -1,0 +1,264 @@
+"""The composition root: builds storage, services and adapters from settings, starts and stops
+them in order. Nothing is built at import time."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from aiogram import Bot
+from aiohttp import web
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from bot.channels.telegram.client import build_bot
+from bot.channels.telegram.gateway import TelegramGateway
+from bot.channels.telegram.receiver import ALLOWED_UPDATES, TelegramReceiver
+from bot.channels.telegram.translate import to_event as telegram_event
+from bot.channels.webchat.backend import WebchatBackend
+from bot.channels.webchat.gateway import WebchatGateway
+from bot.channels.webchat.hub import WebchatHub
+from bot.channels.webchat.inbound import to_event as webchat_event
+from bot.config import Settings
+from bot.conversation.inbox import InboxProcessor, Translator
+from bot.conversation.service import ConversationService
+from bot.delivery.dispatcher import Dispatcher
+from bot.delivery.outbox import Outbox
+from bot.delivery.ratelimit import RateLimiter, RateLimits
+from bot.delivery.retry import RetryPolicy
+from bot.domain.clock import Clock, SystemClock
+from bot.domain.model import Channel
+from bot.domain.ports import ChannelGateway
+from bot.rendering import Renderer
+from bot.scheduling.pump import Pump
+from bot.scheduling.scheduler import build_scheduler
+from bot.storage.uow import Storage
+from bot.web.app import build_web_app
+from bot.web.webchat_routes import add_webchat_routes
+
+log = logging.getLogger(__name__)
+
+Role = Literal["web", "worker", "all"]
+
+
+@dataclass(slots=True)
+class Nudge:
+    """A running (or ready to run) Nudge process and its parts."""
+
+    settings: Settings
+    clock: Clock
+    storage: Storage
+    outbox: Outbox
+    inbox: InboxProcessor
+    dispatcher: Dispatcher
+    inbox_pump: Pump
+    outbox_pump: Pump
+    web_app: web.Application
+    hub: WebchatHub
+    telegram_bot: Bot | None = None
+    telegram: TelegramReceiver | None = None
+    bot_username: str | None = None
+    scheduler: AsyncIOScheduler | None = None
+    runner: web.AppRunner | None = None
+    tasks: list[asyncio.Task[Any]] = field(default_factory=list)
+
+    @property
+    def base_url(self) -> str:
+        if self.runner is None or not self.runner.addresses:
+            raise RuntimeError("the web server is not running")
+        host, port = self.runner.addresses[0][:2]
+        return f"http://{host}:{port}"
+
+    async def start(self, *, migrate: bool = True, role: Role = "all") -> None:
+        """Start the parts of a role: `web` receives and stores, `worker` processes and sends."""
+        web_role = role in ("web", "all")
+        worker = role in ("worker", "all")
+        if migrate:
+            await self.storage.upgrade()
+        if worker:
+            await self.dispatcher.recover()
+        if web_role:
+            self.runner = web.AppRunner(self.web_app, access_log=None)
+            await self.runner.setup()
+            await web.TCPSite(self.runner, self.settings.web.host, self.settings.web.port).start()
+            log.info("web chat and API at %s/", self.base_url)
+            await self._start_telegram()
+        if worker:
+            self.inbox_pump.start()
+            self.outbox_pump.start()
+            self.scheduler = build_scheduler(
+                [
+                    (self.inbox_pump, self.settings.delivery.tick_seconds * 5),
+                    (self.outbox_pump, self.settings.delivery.tick_seconds),
+                ]
+            )
+            self.scheduler.start()
+
+    async def _start_telegram(self) -> None:
+        bot = self.telegram_bot
+        if bot is None or self.telegram is None:
+            log.info("Telegram is off: set NUDGE_TELEGRAM_TOKEN to serve it")
+            return
+        me = await bot.get_me()
+        self.bot_username = me.username
+        telegram = self.settings.telegram
+        if telegram.mode == "webhook":
+            secret = self.settings.secrets.telegram_webhook_secret
+            assert secret is not None and self.settings.web.public_url  # checked by the config
+            url = self.settings.web.public_url.rstrip("/") + telegram.webhook_path
+            await bot.set_webhook(
+                url, secret_token=secret.get_secret_value(), allowed_updates=ALLOWED_UPDATES
+            )
+            log.info("Telegram @%s: webhook at %s", me.username, url)
+            return
+        await bot.delete_webhook(drop_pending_updates=False)
+        poller = self.telegram.poll_forever(telegram.polling_timeout_seconds)
+        self.tasks.append(asyncio.get_running_loop().create_task(poller, name="telegram-poll"))
+        log.info("Telegram @%s: long polling %s", me.username, telegram.api_server)
+
+    async def stop(self) -> None:
+        if self.scheduler is not None and self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
+        for task in self.tasks:
+            task.cancel()
+        for task in self.tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self.tasks.clear()
+        if self.runner is not None:
+            await self.runner.cleanup()
+            self.runner = None
+        await self.inbox_pump.stop()
+        await self.outbox_pump.stop()
+        if self.telegram_bot is not None:
+            await self.telegram_bot.session.close()
+        await self.storage.dispose()
+
+
+def build_nudge(settings: Settings, clock: Clock | None = None) -> Nudge:
+    clock = clock or SystemClock()
+    storage = Storage(settings.storage.url, clock=clock)
+    hub = WebchatHub()
+    gateways: dict[Channel, ChannelGateway] = {Channel.WEBCHAT: WebchatGateway(hub)}
+    translators: dict[Channel, Translator] = {Channel.WEBCHAT: webchat_event}
+    limiters: dict[Channel, RateLimiter] = {}
+    holder: dict[str, Nudge] = {}
+
+    def wake_outbox() -> None:
+        holder["app"].outbox_pump.wake()
+
+    def wake_inbox() -> None:
+        holder["app"].inbox_pump.wake()
+
+    bot, receiver = _telegram_parts(settings, clock, storage, wake_inbox)
+    if bot is not None:
+        gateways[Channel.TELEGRAM] = TelegramGateway(
+            bot, paid_broadcast=settings.delivery.paid_broadcast
+        )
+        translators[Channel.TELEGRAM] = telegram_event
+        limiters[Channel.TELEGRAM] = RateLimiter(_rate_limits(settings), clock)
+    renderer = Renderer(Path(settings.bot.templates_dir), settings.bot.default_language)
+    outbox = Outbox({channel: g.max_text_length for channel, g in gateways.items()})
+    service = ConversationService(renderer, outbox, clock)
+    inbox = InboxProcessor(
+        storage.uow,
+        service,
+        translators,
+        clock,
+        batch_size=settings.inbound.batch_size,
+        on_outbox=wake_outbox,
+    )
+    delivery = settings.delivery
+    dispatcher = Dispatcher(
+        storage.uow,
+        gateways,
+        limiters,
+        clock,
+        RetryPolicy(
+            delivery.max_attempts, delivery.backoff_initial_seconds, delivery.backoff_max_seconds
+        ),
+        batch_size=delivery.batch_size,
+        concurrency=delivery.concurrency,
+    )
+
+    async def inbox_work() -> bool:
+        return await inbox.tick() >= settings.inbound.batch_size
+
+    async def outbox_work() -> bool:
+        return (await dispatcher.tick()).full_batch
+
+    async def health() -> dict[str, Any]:
+        try:
+            await storage.check_connection()
+        except Exception as exc:
+            return {"ok": False, "storage": f"unreachable: {type(exc).__name__}"}
+        return {"ok": True, "storage": "ok", "telegram": bot is not None}
+
+    web_app = build_web_app(health, telegram=receiver, webhook_path=settings.telegram.webhook_path)
+    if settings.webchat.enabled:
+        backend = WebchatBackend(storage.uow, clock, wake_inbox, lambda: holder["app"].bot_username)
+        add_webchat_routes(
+            web_app,
+            backend,
+            hub,
+            title=settings.webchat.title,
+            allowed_origins=list(settings.webchat.allowed_origins),
+        )
+    app = Nudge(
+        settings=settings,
+        clock=clock,
+        storage=storage,
+        outbox=outbox,
+        inbox=inbox,
+        dispatcher=dispatcher,
+        inbox_pump=Pump("inbox", inbox_work),
+        outbox_pump=Pump("outbox", outbox_work),
+        web_app=web_app,
+        hub=hub,
+        telegram_bot=bot,
+        telegram=receiver,
+    )
+    holder["app"] = app
+    return app
+
+
+def _telegram_parts(
+    settings: Settings, clock: Clock, storage: Storage, wake_inbox: Any
+) -> tuple[Bot | None, TelegramReceiver | None]:
+    token = settings.secrets.telegram_token
+    if token is None:
+        return None, None
+    telegram = settings.telegram
+    bot = build_bot(
+        token.get_secret_value(),
+        telegram.api_server,
+        telegram.request_timeout_seconds,
+        connection_limit=max(settings.delivery.concurrency, 10),
+    )
+    secret = settings.secrets.telegram_webhook_secret
+    receiver = TelegramReceiver(
+        storage.uow,
+        clock,
+        wake_inbox,
+        webhook_secret=secret.get_secret_value() if secret else None,
+        bot=bot,
+    )
+    return bot, receiver
+
+
+def _rate_limits(settings: Settings) -> RateLimits:
+    delivery = settings.delivery
+    global_rate = (
+        delivery.paid_broadcast_per_second
+        if delivery.paid_broadcast
+        else delivery.global_per_second
+    )
+    return RateLimits(
+        global_per_second=global_rate,
+        per_chat_per_second=delivery.per_chat_per_second,
+        per_group_per_minute=delivery.per_group_per_minute,
+        enabled=delivery.limits_enabled,
+    )

@@ -1,0 +1,1 @@
+"""The Telegram customer channel, built on aiogram 3."""

@@ -1,0 +1,17 @@
+"""Builds the aiogram Bot, pointed at the configured Bot API server."""
+
+from __future__ import annotations
+
+from aiogram import Bot
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+
+
+def build_bot(
+    token: str, api_server: str, request_timeout: float, connection_limit: int = 100
+) -> Bot:
+    session = AiohttpSession(
+        api=TelegramAPIServer.from_base(api_server.rstrip("/")), limit=connection_limit
+    )
+    session.timeout = request_timeout
+    return Bot(token=token, session=session)

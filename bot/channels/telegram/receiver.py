@@ -1,0 +1,146 @@
+"""Receives Telegram updates (webhook or long polling) and stores them before acknowledging.
+
+The webhook answers 200 only after the update is committed; polling asks for the next updates
+(which confirms the previous ones to Telegram) only after the commit. A repeated update_id is
+stored once, so a redelivery has no second effect.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import json
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from aiogram import Bot
+from aiogram.exceptions import TelegramAPIError, TelegramConflictError
+from aiogram.methods import AnswerCallbackQuery, GetUpdates
+
+from bot.channels.telegram.translate import parse_update
+from bot.conversation.inbox import TranslationError
+from bot.domain.clock import Clock
+from bot.domain.model import Channel
+from bot.domain.ports import UnitOfWorkFactory
+
+log = logging.getLogger(__name__)
+
+OFFSET_KEY = "telegram:polling_offset"
+ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member"]
+MAX_WEBHOOK_BODY = 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookAnswer:
+    status: int
+    text: str
+
+
+class TelegramReceiver:
+    def __init__(
+        self,
+        uow_factory: UnitOfWorkFactory,
+        clock: Clock,
+        on_inbound: Callable[[], None],
+        *,
+        webhook_secret: str | None = None,
+        bot: Bot | None = None,
+    ) -> None:
+        self._uow = uow_factory
+        self._clock = clock
+        self._on_inbound = on_inbound
+        self._secret = webhook_secret
+        self._bot = bot
+
+    async def receive_webhook(self, secret_header: str | None, body: bytes) -> WebhookAnswer:
+        if not self._secret_matches(secret_header):
+            return WebhookAnswer(401, "wrong or missing secret token")
+        if len(body) > MAX_WEBHOOK_BODY:
+            return WebhookAnswer(413, "update too large")
+        try:
+            payload = json.loads(body)
+            if not isinstance(payload, dict):
+                raise TranslationError("update is not a JSON object")
+            update = parse_update(payload)
+        except (ValueError, TranslationError) as exc:
+            log.warning("rejected a malformed Telegram update: %s", exc)
+            return WebhookAnswer(400, f"malformed update: {exc}")
+        stored = await self.store([payload])
+        if stored:
+            self._answer_callback(update.callback_query.id if update.callback_query else None)
+        return WebhookAnswer(200, "ok" if stored else "duplicate")
+
+    def _secret_matches(self, given: str | None) -> bool:
+        if not self._secret:
+            return False  # webhook mode refuses to run without a secret
+        # Constant-time comparison so the secret cannot be guessed byte by byte from timings.
+        return hmac.compare_digest((given or "").encode(), self._secret.encode())
+
+    async def store(self, payloads: list[dict[str, Any]], next_offset: int | None = None) -> int:
+        """Store updates (and the polling offset) in one transaction; returns how many were new."""
+        now = self._clock.now()
+        new = 0
+        async with self._uow() as uow:
+            for payload in payloads:
+                row = await uow.inbound.add(
+                    Channel.TELEGRAM, str(payload["update_id"]), payload, now
+                )
+                new += row is not None
+            if next_offset is not None:
+                await uow.settings.put(OFFSET_KEY, str(next_offset))
+            await uow.commit()
+        if new:
+            self._on_inbound()
+        return new
+
+    def _answer_callback(self, query_id: str | None) -> None:
+        """Stop the button's spinner; it is an acknowledgement, not a message, so no outbox."""
+        if query_id is None or self._bot is None:
+            return
+        task = asyncio.get_running_loop().create_task(
+            self._bot(AnswerCallbackQuery(callback_query_id=query_id))
+        )
+        task.add_done_callback(_log_failure)
+
+    async def poll_forever(self, poll_seconds: int, retry_delay: float = 5.0) -> None:
+        """Long polling: store each batch, then ask for the next one from past its last id."""
+        if self._bot is None:
+            raise RuntimeError("polling needs a bot")
+        offset = await self._stored_offset()
+        while True:
+            try:
+                updates = await self._bot(
+                    GetUpdates(
+                        offset=offset, timeout=poll_seconds, allowed_updates=ALLOWED_UPDATES
+                    ),
+                    request_timeout=poll_seconds + 10,
+                )
+            except TelegramConflictError:
+                log.error("Telegram says a webhook is set or another poller runs; retrying")
+                await asyncio.sleep(retry_delay)
+                continue
+            except TelegramAPIError as exc:
+                log.warning("getUpdates failed (%s); retrying in %.0fs", exc, retry_delay)
+                await asyncio.sleep(retry_delay)
+                continue
+            if not updates:
+                continue
+            payloads = [
+                u.model_dump(mode="json", exclude_none=True, by_alias=True) for u in updates
+            ]
+            offset = max(u.update_id for u in updates) + 1
+            await self.store(payloads, next_offset=offset)
+            for update in updates:
+                self._answer_callback(update.callback_query.id if update.callback_query else None)
+
+    async def _stored_offset(self) -> int | None:
+        async with self._uow() as uow:
+            value = await uow.settings.get(OFFSET_KEY)
+        return int(value) if value else None
+
+
+def _log_failure(task: asyncio.Task[Any]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.warning("answerCallbackQuery failed: %s", task.exception())

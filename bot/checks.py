@@ -1,0 +1,49 @@
+"""`nudge check`: every problem in the operator's files, each with file, line and a sentence."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bot.rendering import Renderer, RenderError
+
+# The templates the conversation core needs in the default language.
+REQUIRED_TEMPLATES = (
+    "greeting",
+    "help",
+    "stopped",
+    "resubscribed",
+    "fallback",
+    "linked",
+    "link_expired",
+)
+
+
+def check_project(config_path: Path | None) -> list[str]:
+    from bot.config import check_settings, load_settings
+
+    problems = [str(problem) for problem in check_settings(config_path)]
+    if problems:
+        return problems
+    settings = load_settings(config_path)
+    return check_templates(Path(settings.bot.templates_dir), settings.bot.default_language)
+
+
+def check_templates(templates_dir: Path, default_language: str) -> list[str]:
+    if not templates_dir.is_dir():
+        return [f"{templates_dir}: the templates folder does not exist (bot.templates_dir)"]
+    renderer = Renderer(templates_dir, default_language)
+    problems: list[str] = []
+    sample = {"name": "Ann", "contact": {"display_name": "Ann"}}
+    for name in REQUIRED_TEMPLATES:
+        if not (templates_dir / default_language / f"{name}.j2").is_file():
+            problems.append(
+                f"{templates_dir / default_language / name}.j2: missing: the bot needs this "
+                f"template in the default language ({default_language})"
+            )
+    for path in sorted(templates_dir.glob("*/*.j2")):
+        language, name = path.parent.name, path.stem
+        try:
+            renderer.render(name, language, sample)
+        except RenderError as exc:
+            problems.append(str(exc))
+    return problems

@@ -1,0 +1,130 @@
+"""The `nudge` command (also `python -m bot`)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from bot import __version__
+from bot.checks import check_project
+
+log = logging.getLogger("nudge")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="nudge",
+        description="Nudge: messenger chatbot and sales-funnel engine.",
+    )
+    parser.add_argument("--version", action="version", version=f"nudge {__version__}")
+    parser.add_argument(
+        "--config",
+        type=Path,
+        default=None,
+        help="config file (default: $NUDGE_CONFIG or ./config.yaml)",
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    run = commands.add_parser("run", help="start the bot: web chat, Telegram, delivery")
+    run.add_argument(
+        "--no-migrate", action="store_true", help="do not apply database migrations first"
+    )
+    db = commands.add_parser("db", help="database migrations")
+    db_commands = db.add_subparsers(dest="db_command", metavar="DB_COMMAND")
+    db_commands.add_parser("upgrade", help="apply all migrations (creates the database)")
+    db_commands.add_parser("current", help="print the current migration revision")
+    commands.add_parser("check", help="validate config.yaml and templates; exit 1 on errors")
+    fake = commands.add_parser(
+        "fake-telegram", help="run a fake Telegram Bot API server (for demos and tests)"
+    )
+    fake.add_argument("args", nargs=argparse.REMAINDER, help="options; see --help")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 0
+    if args.command == "fake-telegram":
+        from bot.fake_telegram.cli import main as fake_main
+
+        return fake_main(list(args.args))
+    if args.command == "check":
+        return _check(args.config)
+    settings = _load(args.config)
+    if settings is None:
+        return 1
+    _configure_logging(settings.logging.level)
+    if args.command == "db":
+        return asyncio.run(_db(settings.storage.url, args.db_command, parser))
+    return asyncio.run(_run(settings, migrate=not args.no_migrate))
+
+
+def _load(path: Path | None):  # type: ignore[no-untyped-def]
+    from bot.config import ConfigError, load_settings
+
+    try:
+        return load_settings(path)
+    except ConfigError as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        print(f"{len(exc.problems)} problem(s) in the configuration", file=sys.stderr)
+        return None
+
+
+def _check(path: Path | None) -> int:
+    problems = check_project(path)
+    for problem in problems:
+        print(problem)
+    if problems:
+        print(f"{len(problems)} problem(s) found")
+        return 1
+    print("configuration and templates are valid")
+    return 0
+
+
+async def _db(url: str, command: str | None, parser: argparse.ArgumentParser) -> int:
+    from bot.storage.migrate import current_revision, upgrade
+
+    if command == "upgrade":
+        await upgrade(url)
+        print(f"database is at the latest revision: {await current_revision(url)}")
+        return 0
+    if command == "current":
+        print(await current_revision(url) or "empty database: run `nudge db upgrade`")
+        return 0
+    parser.error("db needs a command: upgrade or current")
+    return 2
+
+
+async def _run(settings, *, migrate: bool) -> int:  # type: ignore[no-untyped-def]
+    from bot.app import build_nudge
+
+    app = build_nudge(settings)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await app.start(migrate=migrate)
+    print(f"Nudge is running. Web chat: {app.base_url}/  (Ctrl+C to stop)", flush=True)
+    try:
+        await stop.wait()
+    finally:
+        log.info("stopping")
+        await app.stop()
+    return 0
+
+
+def _configure_logging(level: str) -> None:
+    logging.basicConfig(
+        level=getattr(logging, level, logging.INFO),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    logging.getLogger("aiogram").setLevel(logging.WARNING)
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)

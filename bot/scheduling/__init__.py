@@ -1,0 +1,1 @@
+"""Background loops and APScheduler wiring: triggers only, the work itself lives in rows."""
