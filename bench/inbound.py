@@ -23,8 +23,8 @@ import aiohttp
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench._fake_server import FIRST_USER_ID  # noqa: E402
-from bench._support import (  # noqa: E402
+from bench._fake_server import FIRST_USER_ID
+from bench._support import (
     ROOT,
     cpu_seconds,
     free_port,
@@ -129,23 +129,49 @@ async def main() -> None:
         await wait_http(f"{fake}/_fake/stats", fake_proc)
         nudge_cmd = [sys.executable, "-m", "bot", "run"]
         if args.profile:  # py-spy samples the bot; its CPU figure then includes py-spy's
-            nudge_cmd = ["py-spy", "record", "-r", "200", "-f", "raw", "-o", args.profile,
-                         "--", *nudge_cmd]
+            nudge_cmd = [
+                "py-spy",
+                "record",
+                "-r",
+                "200",
+                "-f",
+                "raw",
+                "-o",
+                args.profile,
+                "--",
+                *nudge_cmd,
+            ]
         nudge = spawn(nudge_cmd, nudge_env)
         echo = spawn(
-            [sys.executable, str(ROOT / "bench" / "echo_bot.py"), ECHO_TOKEN, fake,
-             str(echo_port), SECRET]
+            [
+                sys.executable,
+                str(ROOT / "bench" / "echo_bot.py"),
+                ECHO_TOKEN,
+                fake,
+                str(echo_port),
+                SECRET,
+            ]
         )
         processes += [nudge, echo]
         await wait_http(f"http://127.0.0.1:{nudge_port}/healthz", nudge)
         await wait_http(f"http://127.0.0.1:{echo_port}/healthz", echo)
         ours = await measure(
-            "nudge", nudge, f"http://127.0.0.1:{nudge_port}/telegram/webhook", fake,
-            NUDGE_TOKEN, args, 1,
+            "nudge",
+            nudge,
+            f"http://127.0.0.1:{nudge_port}/telegram/webhook",
+            fake,
+            NUDGE_TOKEN,
+            args,
+            1,
         )
         ref = await measure(
-            "aiogram echo", echo, f"http://127.0.0.1:{echo_port}/webhook", fake,
-            ECHO_TOKEN, args, 1,
+            "aiogram echo",
+            echo,
+            f"http://127.0.0.1:{echo_port}/webhook",
+            fake,
+            ECHO_TOKEN,
+            args,
+            1,
         )
     finally:
         for process in reversed(processes):

@@ -28,11 +28,11 @@ async def resolve_contact(uow: UnitOfWork, sender: Sender) -> tuple[Contact, Cha
             contact.id, sender.channel, sender.external_id, sender.address, sender.username
         )
         return contact, identity
-    contact = await uow.contacts.get(identity.contact_id)
-    if contact is None:  # an identity always belongs to a contact (foreign key)
+    found = await uow.contacts.get(identity.contact_id)
+    if found is None:  # an identity always belongs to a contact (foreign key)
         raise LookupError(f"identity {identity.id} points to missing contact")
-    await _refresh(uow, contact, identity, sender)
-    return contact, identity
+    await _refresh(uow, found, identity, sender)
+    return found, identity
 
 
 async def _refresh(

@@ -1,8 +1,11 @@
-"""Processes stored inbound updates: translate, handle, mark, in one transaction each.
+"""Processes stored inbound updates: translate, handle and mark them, effects and mark together.
 
 Channels store raw updates (and commit) before they acknowledge them; this is the other half.
-An update is marked processed in the same transaction as its effects, so a crash either keeps
-all of them or none, and the update is handled again on restart.
+A batch of pending updates is claimed and handled in one transaction, so its effects (contacts,
+messages, outbox rows) and the "processed" marks commit together or not at all, and a crash
+means the batch is simply handled again on restart. If anything in a batch fails, the batch is
+rolled back and its updates are handled one per transaction, so one bad update is marked failed
+(with the error) without holding back the others.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from bot.conversation.service import ConversationService
 from bot.domain.clock import Clock
 from bot.domain.inbound import InboundEvent
 from bot.domain.model import Channel, InboundUpdate
-from bot.domain.ports import UnitOfWorkFactory
+from bot.domain.ports import UnitOfWork, UnitOfWorkFactory
 
 log = logging.getLogger(__name__)
 
@@ -46,34 +49,55 @@ class InboxProcessor:
 
     async def tick(self) -> int:
         """Process one batch of pending updates; returns how many were taken."""
-        async with self._uow() as uow:
-            pending = await uow.inbound.claim_pending(self._batch_size)
-        replied = False
-        for update in pending:
-            replied = await self._process(update) or replied
-        if replied:
+        try:
+            async with self._uow() as uow:
+                pending = await uow.inbound.claim_pending(self._batch_size)
+                replies = await self._handle_all(uow, pending)
+                await uow.commit()
+        except Exception:
+            log.exception("a batch of inbound updates failed; handling them one by one")
+            return await self._one_by_one(self._batch_size)
+        if replies:
             self._on_outbox()
         return len(pending)
 
-    async def _process(self, update: InboundUpdate) -> bool:
-        try:
-            event = self._translate(update)
-        except TranslationError as exc:
-            log.warning("inbound update %s (%s) is malformed: %s", update.id, update.channel, exc)
-            await self._mark_failed(update, f"malformed update: {exc}")
-            return False
-        try:
-            async with self._uow() as uow:
+    async def _handle_all(self, uow: UnitOfWork, pending: list[InboundUpdate]) -> int:
+        replies = 0
+        for update in pending:
+            try:
+                event = self._translate(update)
+            except TranslationError as exc:
+                log.warning(
+                    "inbound update %s (%s) is malformed: %s", update.id, update.channel, exc
+                )
+                await self._mark(uow, update, f"malformed update: {exc}")
+                continue
+            if event is not None:
+                replies += (await self._service.handle(uow, event)).replies
+            await self._mark(uow, update, None)
+        return replies
+
+    async def _one_by_one(self, count: int) -> int:
+        done = 0
+        for _ in range(count):
+            pending: list[InboundUpdate] = []
+            try:
+                async with self._uow() as uow:
+                    pending = await uow.inbound.claim_pending(1)
+                    if not pending:
+                        break
+                    replies = await self._handle_all(uow, pending)
+                    await uow.commit()
+            except Exception as exc:  # nothing of it is stored; record why, move on
+                log.exception("inbound update failed")
+                if not pending:
+                    raise
+                await self._mark_failed(pending[0], f"{type(exc).__name__}: {exc}")
                 replies = 0
-                if event is not None:
-                    replies = (await self._service.handle(uow, event)).replies
-                await uow.inbound.mark(update.id, True, None, self._clock.now())
-                await uow.commit()
-                return replies > 0
-        except Exception as exc:  # one bad update must not stop the others; nothing half-stored
-            log.exception("inbound update %s (%s) failed", update.id, update.channel)
-            await self._mark_failed(update, f"{type(exc).__name__}: {exc}")
-            return False
+            done += 1
+            if replies:
+                self._on_outbox()
+        return done
 
     def _translate(self, update: InboundUpdate) -> InboundEvent | None:
         translator = self._translators.get(update.channel)
@@ -81,7 +105,10 @@ class InboxProcessor:
             raise TranslationError(f"no translator for channel {update.channel}")
         return translator(update)
 
+    async def _mark(self, uow: UnitOfWork, update: InboundUpdate, error: str | None) -> None:
+        await uow.inbound.mark(update.id, error is None, error and error[:2000], self._clock.now())
+
     async def _mark_failed(self, update: InboundUpdate, error: str) -> None:
         async with self._uow() as uow:
-            await uow.inbound.mark(update.id, False, error[:2000], self._clock.now())
+            await self._mark(uow, update, error)
             await uow.commit()

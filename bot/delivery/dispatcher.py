@@ -73,7 +73,7 @@ class Dispatcher:
         report = DispatchReport()
         now = self._clock.now()
         async with self._uow() as uow:
-            rows = await uow.outbox.claim_due(now, self._batch_size)
+            rows = await uow.outbox.claim_due(now, self._claim_size())
             report.claimed = len(rows)
             if not rows:
                 return report
@@ -105,11 +105,15 @@ class Dispatcher:
         if row.channel not in self._gateways:
             later = self._clock.now() + UNCONFIGURED_CHANNEL_DELAY
             return Verdict.defer(later, f"channel {row.channel} is not configured")
-        limiter = self._limiters.get(row.channel)
-        if limiter is None:
-            return None
-        retry_at = limiter.reserve(_chat_key(row), is_group=row.address.startswith("-"))
-        return None if retry_at is None else Verdict.defer(retry_at, None)
+        return None
+
+    def _claim_size(self) -> int:
+        """No more rows than the rate limits let go now: claiming rows only to put them back
+        would rewrite a large backlog over and over."""
+        free = min((limiter.free_global_slots() for limiter in self._limiters.values()), default=0)
+        if not self._limiters:
+            return self._batch_size
+        return max(1, min(self._batch_size, free))
 
     async def _send_all(self, rows: list[OutboundMessage]) -> list[Outcome]:
         groups: dict[tuple[Channel, str], list[OutboundMessage]] = {}
@@ -122,14 +126,29 @@ class Dispatcher:
         """Send one chat's rows in order; after a failure that blocks the chat, hold the rest."""
         outcomes: list[Outcome] = []
         for index, row in enumerate(rows):
-            async with self._concurrency:
-                result = await self._send_one(row)
-            outcome = Outcome(row, self._recorder.judge(row, result, self._clock.now()))
+            outcome = await self._send_limited(row)
             outcomes.append(outcome)
             if outcome.verdict.stops_chat:
                 outcomes.extend(_held_behind(rows[index + 1 :], outcome.verdict))
                 break
         return outcomes
+
+    async def _send_limited(self, row: OutboundMessage) -> Outcome:
+        """Send within the channel's limits, asked right before the request goes out, so the
+        limits hold for when messages reach the channel rather than when they were claimed."""
+        limiter = self._limiters.get(row.channel)
+        key, is_group = _chat_key(row), row.address.startswith("-")
+        if limiter is not None:
+            retry_at = limiter.begin(key, is_group)
+            if retry_at is not None:
+                return Outcome(row, Verdict.defer(retry_at, None))
+        try:
+            async with self._concurrency:
+                result = await self._send_one(row)
+        finally:
+            if limiter is not None:
+                limiter.finish(key, is_group)
+        return Outcome(row, self._recorder.judge(row, result, self._clock.now()))
 
     async def _send_one(self, row: OutboundMessage) -> SendResult:
         gateway = self._gateways[row.channel]

@@ -32,6 +32,12 @@ call is O(1) amortised (a few microseconds). Not thread-safe: use it from one ev
 There is deliberately no `release()`: a send whose fate is unknown (network error) may
 have reached Telegram and must stay counted, and an unused reservation only wastes one
 slot, which is safe.
+
+Limits are about when messages *arrive* at Telegram, which is some time after the request
+starts. `begin` / `finish` account for that: a send counts as "now" for as long as it is in
+flight and, once answered, at the moment its answer came back (never earlier than its arrival).
+So a window over arrival times can never hold more than the limit, however the network delays
+requests. The dispatcher uses this pair; `reserve` counts a send at the moment it is granted.
 """
 
 from __future__ import annotations
@@ -47,6 +53,8 @@ from bot.domain.clock import Clock
 _SECOND_US = 1_000_000
 _MINUTE_US = 60 * _SECOND_US
 _MIN_BLOCK_SWEEP = 64
+# How soon to ask again when only sends still in flight stand in the way.
+IN_FLIGHT_RECHECK = timedelta(milliseconds=50)
 
 
 @dataclass(frozen=True)
@@ -107,6 +115,8 @@ class RateLimiter:
         self._blocks_over_at: datetime | None = None  # the latest `until` among chat blocks
         self._global_block: datetime | None = None
         self._latest: datetime | None = None
+        self._in_flight = 0
+        self._flying_chats: dict[str, int] = {}
 
     @property
     def tracked_chats(self) -> int:
@@ -118,23 +128,56 @@ class RateLimiter:
         if not self._enabled:
             return None
         now = self._now()
-        self._evict(now)
-        ready = self._blocked_until(chat_key, now)
-        glob = self._global_grants
-        while glob and glob[0] + self._global_window <= now:
-            glob.popleft()
-        if len(glob) >= self._global_cap:
-            ready = _later(ready, glob[0] + self._global_window)
-        if is_group:
-            ready = _later(ready, self._group_ready(chat_key, now))
-        else:
-            last = self._private.get(chat_key)
-            if last is not None:
-                ready = _later(ready, last + self._chat_gap)
+        ready = self._ready_at(chat_key, is_group, now)
         if ready is not None and ready > now:
             return ready
         self._grant(chat_key, is_group, now)
         return None
+
+    def begin(self, chat_key: str, is_group: bool) -> datetime | None:
+        """Like `reserve`, for a send that counts as in flight until `finish` (see module doc).
+
+        While in-flight sends fill the global window, or this chat has one in flight, the
+        answer is a short re-check delay: when it frees up depends on the network.
+        """
+        if not self._enabled:
+            return None
+        now = self._now()
+        ready = self._ready_at(chat_key, is_group, now)
+        busy = self._flying_chats.get(chat_key, 0) > 0
+        if not busy and len(self._global_grants) + self._in_flight >= self._global_cap:
+            busy = len(self._global_grants) < self._global_cap  # full only because of flights
+        if busy:
+            ready = _later(ready, now + IN_FLIGHT_RECHECK)
+        if ready is not None and ready > now:
+            return ready
+        self._in_flight += 1
+        self._flying_chats[chat_key] = self._flying_chats.get(chat_key, 0) + 1
+        return None
+
+    def finish(self, chat_key: str, is_group: bool) -> None:
+        """The send begun with `begin` got its answer (or failed): count it at this moment."""
+        if not self._enabled:
+            return
+        now = self._now()
+        self._in_flight = max(self._in_flight - 1, 0)
+        left = self._flying_chats.get(chat_key, 0) - 1
+        if left > 0:
+            self._flying_chats[chat_key] = left
+        else:
+            self._flying_chats.pop(chat_key, None)
+        self._evict(now)
+        self._grant(chat_key, is_group, now)
+
+    def free_global_slots(self) -> int:
+        """How many sends the global limit would allow right now (for sizing a batch)."""
+        if not self._enabled:
+            return 1 << 30
+        now = self._now()
+        glob = self._global_grants
+        while glob and glob[0] + self._global_window <= now:
+            glob.popleft()
+        return max(self._global_cap - len(glob) - self._in_flight, 0)
 
     def block_chat(self, chat_key: str, until: datetime) -> None:
         """Refuse this chat until `until` (Telegram's 429 `retry_after` for a chat)."""
@@ -153,6 +196,22 @@ class RateLimiter:
             self._global_block = until
 
     # -- internals ---------------------------------------------------------------------
+
+    def _ready_at(self, chat_key: str, is_group: bool, now: datetime) -> datetime | None:
+        """The earliest time the counted sends allow this chat (in-flight ones aside)."""
+        self._evict(now)
+        ready = self._blocked_until(chat_key, now)
+        glob = self._global_grants
+        while glob and glob[0] + self._global_window <= now:
+            glob.popleft()
+        if len(glob) >= self._global_cap:
+            ready = _later(ready, glob[0] + self._global_window)
+        if is_group:
+            return _later(ready, self._group_ready(chat_key, now))
+        last = self._private.get(chat_key)
+        if last is not None:
+            ready = _later(ready, last + self._chat_gap)
+        return ready
 
     def _now(self) -> datetime:
         now = self._clock.now()

@@ -86,7 +86,7 @@ def _sqlite_engine(url: URL) -> AsyncEngine:
     if url.query.get("uri") != "true":  # a file: URI is passed to SQLite untouched
         url = url.set(database=str(_prepare_sqlite_path(url.database or "")))
     engine = create_async_engine(url)
-    event.listen(engine.sync_engine, "connect", _set_sqlite_pragmas)
+    event.listen(engine.sync_engine, "connect", set_sqlite_pragmas)
     return engine
 
 
@@ -100,7 +100,7 @@ def _prepare_sqlite_path(database: str) -> Path:
     return path
 
 
-def _set_sqlite_pragmas(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
+def set_sqlite_pragmas(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
     cursor = dbapi_connection.cursor()
     try:
         for pragma in _SQLITE_PRAGMAS:

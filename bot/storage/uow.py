@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from typing import Protocol
+
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.domain.clock import Clock, SystemClock
 from bot.domain.ports import (
@@ -29,6 +32,23 @@ from bot.storage.repositories import (
     SqlMessageRepository,
     SqlOutboxRepository,
 )
+from bot.storage.repositories._base import Connection
+from bot.storage.sqlite_inline import InlineSqliteEngine
+
+
+class TransactionalConnection(Connection, Protocol):
+    """A connection a unit of work can own: AsyncConnection or InlineSqliteConnection."""
+
+    def in_transaction(self) -> bool: ...
+
+    async def commit(self) -> None: ...
+
+    async def rollback(self) -> None: ...
+
+    async def close(self) -> None: ...
+
+
+Connect = Callable[[], Awaitable[TransactionalConnection]]
 
 
 class SqlUnitOfWork:
@@ -47,25 +67,20 @@ class SqlUnitOfWork:
     inbound: InboundRepository
     settings: KeyValueRepository
 
-    def __init__(self, engine: AsyncEngine, clock: Clock) -> None:
-        self._engine = engine
+    def __init__(self, connect: Connect, clock: Clock) -> None:
+        self._connect = connect
         self._clock = clock
-        self._conn: AsyncConnection | None = None
+        self._conn: TransactionalConnection | None = None
 
     async def __aenter__(self) -> SqlUnitOfWork:
         if self._conn is not None:
             raise RuntimeError("this unit of work is already in use")
-        conn = await self._engine.connect()
-        try:
-            await conn.begin()
-        except BaseException:
-            await conn.close()
-            raise
+        conn = await self._connect()
         self._conn = conn
         self._bind(conn)
         return self
 
-    def _bind(self, conn: AsyncConnection) -> None:
+    def _bind(self, conn: Connection) -> None:
         self.contacts = SqlContactRepository(conn, self._clock)
         self.identities = SqlIdentityRepository(conn)
         self.conversations = SqlConversationRepository(conn)
@@ -84,7 +99,7 @@ class SqlUnitOfWork:
         finally:
             await conn.close()
 
-    def _connection(self) -> AsyncConnection:
+    def _connection(self) -> TransactionalConnection:
         if self._conn is None:
             raise RuntimeError("use the unit of work inside `async with`")
         return self._conn
@@ -101,6 +116,9 @@ class Storage:
 
     def __init__(self, url: str = DEFAULT_DATABASE_URL, *, clock: Clock | None = None) -> None:
         self.engine: AsyncEngine = create_engine(url)
+        self._inline: InlineSqliteEngine | None = None
+        if self.engine.dialect.name == "sqlite":
+            self._inline = InlineSqliteEngine(self.engine.url)
         # Used where a port method takes no time of its own (contact timestamps, reschedule).
         self.clock: Clock = clock or SystemClock()
 
@@ -113,7 +131,18 @@ class Storage:
         return self.engine.dialect.name
 
     def uow(self) -> SqlUnitOfWork:
-        return SqlUnitOfWork(self.engine, self.clock)
+        return SqlUnitOfWork(self._connect, self.clock)
+
+    async def _connect(self) -> TransactionalConnection:
+        if self._inline is not None:
+            return await self._inline.connect()
+        conn = await self.engine.connect()
+        try:
+            await conn.begin()
+        except BaseException:
+            await conn.close()
+            raise
+        return conn
 
     @property
     def uow_factory(self) -> UnitOfWorkFactory:
@@ -139,6 +168,8 @@ class Storage:
             raise StorageUnavailableError(f"{self!r} is not available: {exc}") from exc
 
     async def dispose(self) -> None:
+        if self._inline is not None:
+            self._inline.dispose()
         await self.engine.dispose()
 
     async def __aenter__(self) -> Storage:

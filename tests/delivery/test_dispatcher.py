@@ -189,7 +189,10 @@ async def test_rejected_fails_with_reason_and_the_chat_goes_on(storage, clock) -
     await make_dispatcher(storage, clock, gateway).tick()
 
     row = await status_of(storage, "r1")
-    assert (row.status, row.reason) == (OutboxStatus.FAILED, "400: Bad Request: can't parse entities")
+    assert (row.status, row.reason) == (
+        OutboxStatus.FAILED,
+        "400: Bad Request: can't parse entities",
+    )
     assert (await status_of(storage, "r2")).status == OutboxStatus.SENT
 
 

@@ -95,6 +95,7 @@ async def test_stop_opts_out_and_suppresses_marketing_but_not_replies(harness: H
     assert rows["Big sale today!"]["reason"] == "contact opted out of marketing messages"
     assert len(harness.fake.sent_messages(TOKEN, chat_id=1003)) == 1
 
+    await settle(app)  # the reply's answer is in before the clock moves on
     harness.clock.advance(timedelta(seconds=1))  # Telegram's 1 message/s per chat
     await harness.fake.send_text(TOKEN, user, "/start")
     messages = await harness.fake.wait_for_messages(TOKEN, 2, chat_id=1003)
@@ -108,7 +109,7 @@ async def test_blocked_user_403_marks_contact_and_suppresses_pending(harness: Ha
     await harness.fake.send_text(TOKEN, user, "hello")
     await harness.fake.wait_for_messages(TOKEN, 1, chat_id=1004)
     contact = await contact_of(app, 1004)
-
+    await settle(app)
     harness.clock.advance(timedelta(seconds=1))
     harness.fake.inject_fault("sendMessage", Fault.blocked(), times=1, chat_id=1004)
     await enqueue(app, contact.id, 1004, "first", OutboundKind.REPLY)
@@ -179,6 +180,7 @@ async def test_long_reply_is_split_in_order_within_telegram_limit(harness: Harne
     await harness.fake.send_text(TOKEN, user, "hi")
     await harness.fake.wait_for_messages(TOKEN, 1, chat_id=1007)
     contact = await contact_of(app, 1007)
+    await settle(app)
     harness.clock.advance(timedelta(seconds=1))
     paragraphs = [f"Paragraph {i}. " + "word " * 150 for i in range(30)]
 
@@ -228,7 +230,12 @@ async def test_webhook_secret_duplicates_and_malformed_updates(harness: Harness)
         assert await table_rows(app, tables.inbound_updates) == []
 
         good = {SECRET_HEADER: WEBHOOK_SECRET}
-        for body in (b"{not json", b"[1, 2]", b'{"update_id": "x"}', b'{"update_id": 1, "message": 5}'):
+        for body in (
+            b"{not json",
+            b"[1, 2]",
+            b'{"update_id": "x"}',
+            b'{"update_id": 1, "message": 5}',
+        ):
             async with http.post(url, data=body, headers=good) as resp:
                 assert resp.status == 400
         assert await table_rows(app, tables.inbound_updates) == []

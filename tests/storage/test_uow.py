@@ -53,8 +53,14 @@ async def test_an_uncommitted_change_is_not_seen_by_another_unit_of_work(
 ) -> None:
     async with storage.uow() as writer:
         await writer.settings.put("k", "v")
-        async with storage.uow() as reader:
-            assert await reader.settings.get("k") is None
+        if storage.dialect == "sqlite":
+            # SQLite units of work take turns in a process; nesting one would wait for itself.
+            with pytest.raises(RuntimeError, match="inside another one"):
+                async with storage.uow():
+                    pass
+        else:
+            async with storage.uow() as reader:
+                assert await reader.settings.get("k") is None
         await writer.commit()
     async with storage.uow() as reader:
         assert await reader.settings.get("k") == "v"
