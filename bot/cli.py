@@ -12,6 +12,7 @@ from pathlib import Path
 
 from bot import __version__
 from bot.checks import check_project
+from bot.config import ConfigError, Settings, load_settings
 
 log = logging.getLogger("nudge")
 
@@ -66,9 +67,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     return asyncio.run(_run(settings, migrate=not args.no_migrate))
 
 
-def _load(path: Path | None):  # type: ignore[no-untyped-def]
-    from bot.config import ConfigError, load_settings
-
+def _load(path: Path | None) -> Settings | None:
     try:
         return load_settings(path)
     except ConfigError as exc:
@@ -103,7 +102,7 @@ async def _db(url: str, command: str | None, parser: argparse.ArgumentParser) ->
     return 2
 
 
-async def _run(settings, *, migrate: bool) -> int:  # type: ignore[no-untyped-def]
+async def _run(settings: Settings, *, migrate: bool) -> int:
     from bot.app import build_nudge
 
     app = build_nudge(settings)

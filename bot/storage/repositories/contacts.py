@@ -5,12 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import Row, delete, insert, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy import Row, bindparam, select
 
 from bot.domain.clock import Clock
 from bot.domain.model import Channel, ChannelIdentity, Contact
-from bot.storage.repositories._base import SqlRepository
+from bot.storage.repositories._base import Connection, SqlRepository, binds
 from bot.storage.tables import channel_identities, contacts, conversations, messages, outbox
 
 # Keeps `IN (...)` well below SQLite's bound-parameter limit however many ids are asked for.
@@ -18,6 +17,63 @@ _IN_CHUNK = 500
 
 # Every table whose rows belong to a contact; merge_into moves them all.
 _OWNED_TABLES = (channel_identities, conversations, messages, outbox)
+
+# Statements are built once (see `_base`); a WHERE parameter is never named like a column.
+_GET = select(contacts).where(contacts.c.id == bindparam("contact_id"))
+_GET_MANY = select(contacts).where(contacts.c.id.in_(bindparam("contact_ids", expanding=True)))
+_CREATE = (
+    contacts.insert()
+    .values(binds(contacts, "display_name", "language", "attributes", "created_at", "updated_at"))
+    .values(opted_out=False, blocked=False)
+    .returning(contacts)
+)
+_UPDATE = (
+    contacts.update()
+    .where(contacts.c.id == bindparam("contact_id"))
+    .values(
+        binds(
+            contacts,
+            "display_name",
+            "language",
+            "timezone",
+            "opted_out",
+            "blocked",
+            "start_payload",
+            "attributes",
+            "updated_at",
+        )
+    )
+)
+_MOVE_OWNED = tuple(
+    table.update()
+    .where(table.c.contact_id == bindparam("source_id"))
+    .values(contact_id=bindparam("target_id", type_=table.c.contact_id.type))
+    for table in _OWNED_TABLES
+)
+_DELETE = contacts.delete().where(contacts.c.id == bindparam("contact_id"))
+
+_FIND_IDENTITY = select(channel_identities).where(
+    channel_identities.c.channel == bindparam("channel"),
+    channel_identities.c.external_id == bindparam("external_id"),
+)
+_ADD_IDENTITY = (
+    channel_identities.insert()
+    .values(
+        binds(channel_identities, "contact_id", "channel", "external_id", "address", "username")
+    )
+    .values(blocked=False)
+    .returning(channel_identities)
+)
+_UPDATE_IDENTITY = (
+    channel_identities.update()
+    .where(channel_identities.c.id == bindparam("identity_id"))
+    .values(binds(channel_identities, "contact_id", "address", "username", "blocked"))
+)
+_IDENTITIES_OF = (
+    select(channel_identities)
+    .where(channel_identities.c.contact_id == bindparam("contact_id"))
+    .order_by(channel_identities.c.id)
+)
 
 
 def _to_contact(row: Row[Any]) -> Contact:
@@ -65,13 +121,12 @@ def _merged_profile(source: Contact, target: Contact) -> Contact:
 
 
 class SqlContactRepository(SqlRepository):
-    def __init__(self, conn: AsyncConnection, clock: Clock) -> None:
+    def __init__(self, conn: Connection, clock: Clock) -> None:
         super().__init__(conn)
         self._clock = clock
 
     async def get(self, contact_id: int) -> Contact | None:
-        result = await self._conn.execute(select(contacts).where(contacts.c.id == contact_id))
-        row = result.first()
+        row = (await self._conn.execute(_GET, {"contact_id": contact_id})).first()
         return _to_contact(row) if row is not None else None
 
     async def get_many(self, contact_ids: Iterable[int]) -> dict[int, Contact]:
@@ -80,43 +135,34 @@ class SqlContactRepository(SqlRepository):
         found: dict[int, Contact] = {}
         for start in range(0, len(wanted), _IN_CHUNK):
             chunk = wanted[start : start + _IN_CHUNK]
-            result = await self._conn.execute(select(contacts).where(contacts.c.id.in_(chunk)))
+            result = await self._conn.execute(_GET_MANY, {"contact_ids": chunk})
             found.update((row.id, _to_contact(row)) for row in result)
         return found
 
     async def create(self, display_name: str, language: str | None) -> Contact:
         now = self._clock.now()
-        stmt = (
-            insert(contacts)
-            .values(
-                display_name=display_name,
-                language=language,
-                opted_out=False,
-                blocked=False,
-                attributes={},
-                created_at=now,
-                updated_at=now,
-            )
-            .returning(contacts)
-        )
-        return _to_contact((await self._conn.execute(stmt)).one())
+        params: dict[str, Any] = {
+            "display_name": display_name,
+            "language": language,
+            "attributes": {},
+            "created_at": now,
+            "updated_at": now,
+        }
+        return _to_contact((await self._conn.execute(_CREATE, params)).one())
 
     async def update(self, contact: Contact) -> None:
-        stmt = (
-            update(contacts)
-            .where(contacts.c.id == contact.id)
-            .values(
-                display_name=contact.display_name,
-                language=contact.language,
-                timezone=contact.timezone,
-                opted_out=contact.opted_out,
-                blocked=contact.blocked,
-                start_payload=contact.start_payload,
-                attributes=dict(contact.attributes),
-                updated_at=self._clock.now(),
-            )
-        )
-        await self._conn.execute(stmt)
+        params: dict[str, Any] = {
+            "contact_id": contact.id,
+            "display_name": contact.display_name,
+            "language": contact.language,
+            "timezone": contact.timezone,
+            "opted_out": contact.opted_out,
+            "blocked": contact.blocked,
+            "start_payload": contact.start_payload,
+            "attributes": dict(contact.attributes),
+            "updated_at": self._clock.now(),
+        }
+        await self._conn.execute(_UPDATE, params)
 
     async def merge_into(self, source_id: int, target_id: int) -> None:
         if source_id == target_id:
@@ -126,20 +172,15 @@ class SqlContactRepository(SqlRepository):
             missing = source_id if source is None else target_id
             raise ValueError(f"cannot merge: contact {missing} does not exist")
         await self.update(_merged_profile(source, target))
-        for table in _OWNED_TABLES:
-            await self._conn.execute(
-                update(table).where(table.c.contact_id == source_id).values(contact_id=target_id)
-            )
-        await self._conn.execute(delete(contacts).where(contacts.c.id == source_id))
+        for stmt in _MOVE_OWNED:
+            await self._conn.execute(stmt, {"source_id": source_id, "target_id": target_id})
+        await self._conn.execute(_DELETE, {"contact_id": source_id})
 
 
 class SqlIdentityRepository(SqlRepository):
     async def find(self, channel: Channel, external_id: str) -> ChannelIdentity | None:
-        stmt = select(channel_identities).where(
-            channel_identities.c.channel == channel.value,
-            channel_identities.c.external_id == external_id,
-        )
-        row = (await self._conn.execute(stmt)).first()
+        params = {"channel": channel.value, "external_id": external_id}
+        row = (await self._conn.execute(_FIND_IDENTITY, params)).first()
         return _to_identity(row) if row is not None else None
 
     async def add(
@@ -150,37 +191,25 @@ class SqlIdentityRepository(SqlRepository):
         address: str,
         username: str | None,
     ) -> ChannelIdentity:
-        stmt = (
-            insert(channel_identities)
-            .values(
-                contact_id=contact_id,
-                channel=channel.value,
-                external_id=external_id,
-                address=address,
-                username=username,
-                blocked=False,
-            )
-            .returning(channel_identities)
-        )
-        return _to_identity((await self._conn.execute(stmt)).one())
+        params: dict[str, Any] = {
+            "contact_id": contact_id,
+            "channel": channel.value,
+            "external_id": external_id,
+            "address": address,
+            "username": username,
+        }
+        return _to_identity((await self._conn.execute(_ADD_IDENTITY, params)).one())
 
     async def update(self, identity: ChannelIdentity) -> None:
-        stmt = (
-            update(channel_identities)
-            .where(channel_identities.c.id == identity.id)
-            .values(
-                contact_id=identity.contact_id,
-                address=identity.address,
-                username=identity.username,
-                blocked=identity.blocked,
-            )
-        )
-        await self._conn.execute(stmt)
+        params: dict[str, Any] = {
+            "identity_id": identity.id,
+            "contact_id": identity.contact_id,
+            "address": identity.address,
+            "username": identity.username,
+            "blocked": identity.blocked,
+        }
+        await self._conn.execute(_UPDATE_IDENTITY, params)
 
     async def for_contact(self, contact_id: int) -> list[ChannelIdentity]:
-        stmt = (
-            select(channel_identities)
-            .where(channel_identities.c.contact_id == contact_id)
-            .order_by(channel_identities.c.id)
-        )
-        return [_to_identity(row) for row in await self._conn.execute(stmt)]
+        result = await self._conn.execute(_IDENTITIES_OF, {"contact_id": contact_id})
+        return [_to_identity(row) for row in result]

@@ -5,11 +5,41 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, insert, select, update
+from sqlalchemy import Row, bindparam, select
 
 from bot.domain.model import Channel, Conversation, ConversationStatus
-from bot.storage.repositories._base import SqlRepository
+from bot.storage.repositories._base import SqlRepository, binds
 from bot.storage.tables import conversations
+
+# Statements are built once (see `_base`); a WHERE parameter is never named like a column.
+_GET = select(conversations).where(conversations.c.id == bindparam("conversation_id"))
+# Normally at most one is open; after a contact merge there can be two, and the newest is the
+# one the customer is talking in.
+_OPEN_FOR_CONTACT = (
+    select(conversations)
+    .where(
+        conversations.c.contact_id == bindparam("contact_id"),
+        conversations.c.status != ConversationStatus.CLOSED.value,
+    )
+    .order_by(conversations.c.id.desc())
+    .limit(1)
+)
+_CREATE = (
+    conversations.insert()
+    .values(binds(conversations, "contact_id", "channel", "opened_at", "updated_at"))
+    .values(status=ConversationStatus.BOT.value)
+    .returning(conversations)
+)
+_SET_STATUS = (
+    conversations.update()
+    .where(conversations.c.id == bindparam("conversation_id"))
+    .values(binds(conversations, "status", "updated_at", "closed_at"))
+)
+_TOUCH = (
+    conversations.update()
+    .where(conversations.c.id == bindparam("conversation_id"))
+    .values(binds(conversations, "channel", "updated_at"))
+)
 
 
 def _to_conversation(row: Row[Any]) -> Conversation:
@@ -26,55 +56,35 @@ def _to_conversation(row: Row[Any]) -> Conversation:
 
 class SqlConversationRepository(SqlRepository):
     async def get(self, conversation_id: int) -> Conversation | None:
-        stmt = select(conversations).where(conversations.c.id == conversation_id)
-        row = (await self._conn.execute(stmt)).first()
+        row = (await self._conn.execute(_GET, {"conversation_id": conversation_id})).first()
         return _to_conversation(row) if row is not None else None
 
     async def open_for_contact(self, contact_id: int) -> Conversation | None:
-        # Normally at most one is open; after a contact merge there can be two, and the newest
-        # is the one the customer is talking in.
-        stmt = (
-            select(conversations)
-            .where(
-                conversations.c.contact_id == contact_id,
-                conversations.c.status != ConversationStatus.CLOSED.value,
-            )
-            .order_by(conversations.c.id.desc())
-            .limit(1)
-        )
-        row = (await self._conn.execute(stmt)).first()
+        row = (await self._conn.execute(_OPEN_FOR_CONTACT, {"contact_id": contact_id})).first()
         return _to_conversation(row) if row is not None else None
 
     async def create(self, contact_id: int, channel: Channel, at: datetime) -> Conversation:
-        stmt = (
-            insert(conversations)
-            .values(
-                contact_id=contact_id,
-                status=ConversationStatus.BOT.value,
-                channel=channel.value,
-                opened_at=at,
-                updated_at=at,
-            )
-            .returning(conversations)
-        )
-        return _to_conversation((await self._conn.execute(stmt)).one())
+        params = {
+            "contact_id": contact_id,
+            "channel": channel.value,
+            "opened_at": at,
+            "updated_at": at,
+        }
+        return _to_conversation((await self._conn.execute(_CREATE, params)).one())
 
     async def set_status(
         self, conversation_id: int, status: ConversationStatus, at: datetime
     ) -> None:
         # Reopening clears closed_at so "closed_at is set" always means "closed now".
         closed_at = at if status is ConversationStatus.CLOSED else None
-        stmt = (
-            update(conversations)
-            .where(conversations.c.id == conversation_id)
-            .values(status=status.value, updated_at=at, closed_at=closed_at)
-        )
-        await self._conn.execute(stmt)
+        params = {
+            "conversation_id": conversation_id,
+            "status": status.value,
+            "updated_at": at,
+            "closed_at": closed_at,
+        }
+        await self._conn.execute(_SET_STATUS, params)
 
     async def touch(self, conversation_id: int, channel: Channel, at: datetime) -> None:
-        stmt = (
-            update(conversations)
-            .where(conversations.c.id == conversation_id)
-            .values(channel=channel.value, updated_at=at)
-        )
-        await self._conn.execute(stmt)
+        params = {"conversation_id": conversation_id, "channel": channel.value, "updated_at": at}
+        await self._conn.execute(_TOUCH, params)

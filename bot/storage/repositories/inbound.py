@@ -5,11 +5,47 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, select, update
+from sqlalchemy import Integer, Row, bindparam, select
+from sqlalchemy.sql import Executable
 
 from bot.domain.model import Channel, InboundStatus, InboundUpdate
-from bot.storage.repositories._base import SqlRepository, dialect_insert
+from bot.storage.repositories._base import InsertFactory, PerDialect, SqlRepository, binds
 from bot.storage.tables import inbound_updates
+
+
+def _build_add(insert: InsertFactory) -> Executable:
+    return (
+        insert(inbound_updates)
+        .values(binds(inbound_updates, "channel", "external_key", "payload", "received_at"))
+        .values(status=InboundStatus.PENDING.value)
+        .on_conflict_do_nothing(
+            index_elements=[inbound_updates.c.channel, inbound_updates.c.external_key]
+        )
+        .returning(inbound_updates)
+    )
+
+
+# Statements are built once (see `_base`); a WHERE parameter is never named like a column.
+_ADD = PerDialect(_build_add)
+# claim_pending: a no-op UPDATE of the oldest pending rows (see there why).
+_PENDING = (
+    select(inbound_updates.c.id)
+    .where(inbound_updates.c.status == InboundStatus.PENDING.value)
+    .order_by(inbound_updates.c.id)
+    .limit(bindparam("limit", type_=Integer))
+    .with_for_update(skip_locked=True)
+)
+_CLAIM_PENDING = (
+    inbound_updates.update()
+    .where(inbound_updates.c.id.in_(_PENDING))
+    .values(status=inbound_updates.c.status)
+    .returning(inbound_updates)
+)
+_MARK = (
+    inbound_updates.update()
+    .where(inbound_updates.c.id == bindparam("update_id"))
+    .values(binds(inbound_updates, "status", "error", "processed_at"))
+)
 
 
 def _to_update(row: Row[Any]) -> InboundUpdate:
@@ -28,21 +64,13 @@ class SqlInboundRepository(SqlRepository):
     async def add(
         self, channel: Channel, external_key: str, payload: dict[str, Any], at: datetime
     ) -> InboundUpdate | None:
-        stmt = (
-            dialect_insert(self._conn, inbound_updates)
-            .values(
-                channel=channel.value,
-                external_key=external_key,
-                payload=payload,
-                status=InboundStatus.PENDING.value,
-                received_at=at,
-            )
-            .on_conflict_do_nothing(
-                index_elements=[inbound_updates.c.channel, inbound_updates.c.external_key]
-            )
-            .returning(inbound_updates)
-        )
-        row = (await self._conn.execute(stmt)).first()
+        params = {
+            "channel": channel.value,
+            "external_key": external_key,
+            "payload": payload,
+            "received_at": at,
+        }
+        row = (await self._conn.execute(_ADD.of(self._conn), params)).first()
         return _to_update(row) if row is not None else None
 
     async def claim_pending(self, limit: int) -> list[InboundUpdate]:
@@ -56,27 +84,17 @@ class SqlInboundRepository(SqlRepository):
         """
         if limit <= 0:
             return []
-        pending = (
-            select(inbound_updates.c.id)
-            .where(inbound_updates.c.status == InboundStatus.PENDING.value)
-            .order_by(inbound_updates.c.id)
-            .limit(limit)
-            .with_for_update(skip_locked=True)
-        )
-        stmt = (
-            update(inbound_updates)
-            .where(inbound_updates.c.id.in_(pending))
-            .values(status=inbound_updates.c.status)
-            .returning(inbound_updates)
-        )
-        claimed = [_to_update(row) for row in await self._conn.execute(stmt)]
+        claimed = [
+            _to_update(row) for row in await self._conn.execute(_CLAIM_PENDING, {"limit": limit})
+        ]
         return sorted(claimed, key=lambda update: update.id)
 
     async def mark(self, update_id: int, processed: bool, error: str | None, at: datetime) -> None:
         status = InboundStatus.PROCESSED if processed else InboundStatus.FAILED
-        stmt = (
-            update(inbound_updates)
-            .where(inbound_updates.c.id == update_id)
-            .values(status=status.value, error=error, processed_at=at)
-        )
-        await self._conn.execute(stmt)
+        params = {
+            "update_id": update_id,
+            "status": status.value,
+            "error": error,
+            "processed_at": at,
+        }
+        await self._conn.execute(_MARK, params)

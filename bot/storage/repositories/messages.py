@@ -5,11 +5,44 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, insert, select, update
+from sqlalchemy import Integer, Row, bindparam, select
 
 from bot.domain.model import Channel, Direction, Message, Sender
-from bot.storage.repositories._base import SqlRepository
+from bot.storage.repositories._base import SqlRepository, binds
 from bot.storage.tables import messages
+
+# Statements are built once (see `_base`); a WHERE parameter is never named like a column.
+_ADD = (
+    messages.insert()
+    .values(
+        binds(
+            messages,
+            "conversation_id",
+            "contact_id",
+            "direction",
+            "sender",
+            "channel",
+            "text",
+            "channel_message_id",
+            "outbox_id",
+            "created_at",
+        )
+    )
+    .returning(messages)
+)
+# Ids grow with insertion, so "latest" is the highest ids (ix_messages_contact_id_id);
+# timestamps could tie or come from clocks that disagree.
+_HISTORY = (
+    select(messages)
+    .where(messages.c.contact_id == bindparam("contact_id"))
+    .order_by(messages.c.id.desc())
+    .limit(bindparam("limit", type_=Integer))
+)
+_SET_CHANNEL_MESSAGE_ID = (
+    messages.update()
+    .where(messages.c.outbox_id == bindparam("of_outbox"))
+    .values(binds(messages, "channel_message_id"))
+)
 
 
 def _to_message(row: Row[Any]) -> Message:
@@ -40,40 +73,25 @@ class SqlMessageRepository(SqlRepository):
         channel_message_id: str | None = None,
         outbox_id: int | None = None,
     ) -> Message:
-        stmt = (
-            insert(messages)
-            .values(
-                conversation_id=conversation_id,
-                contact_id=contact_id,
-                direction=direction.value,
-                sender=sender.value,
-                channel=channel.value,
-                text=text,
-                channel_message_id=channel_message_id,
-                outbox_id=outbox_id,
-                created_at=at,
-            )
-            .returning(messages)
-        )
-        return _to_message((await self._conn.execute(stmt)).one())
+        params = {
+            "conversation_id": conversation_id,
+            "contact_id": contact_id,
+            "direction": direction.value,
+            "sender": sender.value,
+            "channel": channel.value,
+            "text": text,
+            "channel_message_id": channel_message_id,
+            "outbox_id": outbox_id,
+            "created_at": at,
+        }
+        return _to_message((await self._conn.execute(_ADD, params)).one())
 
     async def history(self, contact_id: int, limit: int = 50) -> list[Message]:
-        # Ids grow with insertion, so "latest" is the highest ids (ix_messages_contact_id_id);
-        # timestamps could tie or come from clocks that disagree.
-        stmt = (
-            select(messages)
-            .where(messages.c.contact_id == contact_id)
-            .order_by(messages.c.id.desc())
-            .limit(limit)
-        )
-        latest = [_to_message(row) for row in await self._conn.execute(stmt)]
+        params = {"contact_id": contact_id, "limit": limit}
+        latest = [_to_message(row) for row in await self._conn.execute(_HISTORY, params)]
         latest.reverse()
         return latest
 
     async def set_channel_message_id(self, outbox_id: int, channel_message_id: str) -> None:
-        stmt = (
-            update(messages)
-            .where(messages.c.outbox_id == outbox_id)
-            .values(channel_message_id=channel_message_id)
-        )
-        await self._conn.execute(stmt)
+        params = {"of_outbox": outbox_id, "channel_message_id": channel_message_id}
+        await self._conn.execute(_SET_CHANNEL_MESSAGE_ID, params)

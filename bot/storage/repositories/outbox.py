@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, func, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy import Integer, Row, bindparam, func, select
+from sqlalchemy.sql import Executable
 
 from bot.domain.clock import Clock
 from bot.domain.model import (
@@ -17,7 +17,13 @@ from bot.domain.model import (
     OutboundMessage,
     OutboxStatus,
 )
-from bot.storage.repositories._base import SqlRepository, dialect_insert
+from bot.storage.repositories._base import (
+    Connection,
+    InsertFactory,
+    PerDialect,
+    SqlRepository,
+    binds,
+)
 from bot.storage.tables import outbox
 
 STALE_SENDING_REASON = "process stopped during send; outcome unknown"
@@ -77,64 +83,142 @@ def _to_outbound(row: Row[Any]) -> OutboundMessage:
     )
 
 
+def _build_add(insert: InsertFactory) -> Executable:
+    return (
+        insert(outbox)
+        .values(
+            binds(
+                outbox,
+                "key",
+                "contact_id",
+                "conversation_id",
+                "channel",
+                "address",
+                "thread_id",
+                "text",
+                "buttons",
+                "kind",
+                "not_before",
+                "created_at",
+                "updated_at",
+            )
+        )
+        .values(status=OutboxStatus.PENDING.value, attempts=0)
+        .on_conflict_do_nothing(index_elements=[outbox.c.key])
+        .returning(outbox)
+    )
+
+
+def _finish_statement(with_channel_message_id: bool, sent: bool) -> Executable:
+    columns = ["status", "updated_at", "reason"]
+    if with_channel_message_id:
+        columns.append("channel_message_id")
+    if sent:
+        columns.append("sent_at")
+    return (
+        outbox.update().where(outbox.c.id == bindparam("outbox_id")).values(binds(outbox, *columns))
+    )
+
+
+# Statements are built once (see `_base`); a WHERE parameter is never named like a column.
+_ADD = PerDialect(_build_add)
+_GET = select(outbox).where(outbox.c.id == bindparam("outbox_id"))
+_GET_BY_KEY = select(outbox).where(outbox.c.key == bindparam("key"))
+# One UPDATE ... WHERE id IN (SELECT ...) RETURNING: on PostgreSQL the sub-select locks its rows
+# and skips rows another worker holds; SQLite drops FOR UPDATE but runs the whole statement
+# under its single write lock. Either way no row is claimed twice.
+_DUE = (
+    select(outbox.c.id)
+    .where(
+        outbox.c.status == OutboxStatus.PENDING.value,
+        outbox.c.not_before <= bindparam("now"),
+    )
+    .order_by(outbox.c.id)
+    .limit(bindparam("limit", type_=Integer))
+    .with_for_update(skip_locked=True)
+)
+_CLAIM_DUE = (
+    outbox.update()
+    .where(outbox.c.id.in_(_DUE))
+    .values(binds(outbox, "updated_at"))
+    .values(status=OutboxStatus.SENDING.value)
+    .returning(outbox)
+)
+# By (channel_message_id is given, status is SENT): a column is only set when it has a value.
+_FINISH = {
+    (with_id, sent): _finish_statement(with_id, sent)
+    for with_id in (False, True)
+    for sent in (False, True)
+}
+_RESCHEDULE = (
+    outbox.update()
+    # A row already SENT/FAILED/... is never put back in the queue: that would send twice.
+    .where(outbox.c.id == bindparam("outbox_id"), outbox.c.status.in_(_OPEN_STATUSES))
+    .values(binds(outbox, "not_before", "reason", "updated_at"))
+    .values(
+        status=OutboxStatus.PENDING.value,
+        attempts=outbox.c.attempts + bindparam("failed_attempts", type_=Integer),
+    )
+)
+_SUPPRESS_PENDING = (
+    outbox.update()
+    .where(
+        outbox.c.contact_id == bindparam("of_contact"),
+        outbox.c.status == OutboxStatus.PENDING.value,
+    )
+    .values(binds(outbox, "reason", "updated_at"))
+    .values(status=OutboxStatus.SUPPRESSED.value)
+)
+# By marketing_only.
+_SUPPRESS = {
+    False: _SUPPRESS_PENDING,
+    True: _SUPPRESS_PENDING.where(outbox.c.kind.in_(_MARKETING_KINDS)),
+}
+_MARK_STALE_SENDING = (
+    outbox.update()
+    .where(outbox.c.status == OutboxStatus.SENDING.value)
+    .values(binds(outbox, "updated_at"))
+    .values(status=OutboxStatus.UNKNOWN.value, reason=STALE_SENDING_REASON)
+)
+_COUNT_BY_STATUS = select(outbox.c.status, func.count()).group_by(outbox.c.status)
+
+
 class SqlOutboxRepository(SqlRepository):
-    def __init__(self, conn: AsyncConnection, clock: Clock) -> None:
+    def __init__(self, conn: Connection, clock: Clock) -> None:
         super().__init__(conn)
         self._clock = clock
 
     async def add(self, draft: OutboundDraft, at: datetime) -> OutboundMessage | None:
-        stmt = (
-            dialect_insert(self._conn, outbox)
-            .values(
-                key=draft.key,
-                contact_id=draft.contact_id,
-                conversation_id=draft.conversation_id,
-                channel=draft.channel.value,
-                address=draft.address,
-                thread_id=draft.thread_id,
-                text=draft.text,
-                buttons=_buttons_to_json(draft.buttons),
-                kind=draft.kind.value,
-                status=OutboxStatus.PENDING.value,
-                not_before=draft.not_before or at,
-                attempts=0,
-                created_at=at,
-                updated_at=at,
-            )
-            .on_conflict_do_nothing(index_elements=[outbox.c.key])
-            .returning(outbox)
-        )
-        row = (await self._conn.execute(stmt)).first()
+        params = {
+            "key": draft.key,
+            "contact_id": draft.contact_id,
+            "conversation_id": draft.conversation_id,
+            "channel": draft.channel.value,
+            "address": draft.address,
+            "thread_id": draft.thread_id,
+            "text": draft.text,
+            "buttons": _buttons_to_json(draft.buttons),
+            "kind": draft.kind.value,
+            "not_before": draft.not_before or at,
+            "created_at": at,
+            "updated_at": at,
+        }
+        row = (await self._conn.execute(_ADD.of(self._conn), params)).first()
         return _to_outbound(row) if row is not None else None
 
     async def get(self, outbox_id: int) -> OutboundMessage | None:
-        row = (await self._conn.execute(select(outbox).where(outbox.c.id == outbox_id))).first()
+        row = (await self._conn.execute(_GET, {"outbox_id": outbox_id})).first()
         return _to_outbound(row) if row is not None else None
 
     async def get_by_key(self, key: str) -> OutboundMessage | None:
-        row = (await self._conn.execute(select(outbox).where(outbox.c.key == key))).first()
+        row = (await self._conn.execute(_GET_BY_KEY, {"key": key})).first()
         return _to_outbound(row) if row is not None else None
 
     async def claim_due(self, now: datetime, limit: int) -> list[OutboundMessage]:
         if limit <= 0:
             return []
-        # One UPDATE ... WHERE id IN (SELECT ...) RETURNING: on PostgreSQL the sub-select locks
-        # its rows and skips rows another worker holds; SQLite drops FOR UPDATE but runs the
-        # whole statement under its single write lock. Either way no row is claimed twice.
-        due = (
-            select(outbox.c.id)
-            .where(outbox.c.status == OutboxStatus.PENDING.value, outbox.c.not_before <= now)
-            .order_by(outbox.c.id)
-            .limit(limit)
-            .with_for_update(skip_locked=True)
-        )
-        stmt = (
-            update(outbox)
-            .where(outbox.c.id.in_(due))
-            .values(status=OutboxStatus.SENDING.value, updated_at=now)
-            .returning(outbox)
-        )
-        claimed = [_to_outbound(row) for row in await self._conn.execute(stmt)]
+        params = {"now": now, "limit": limit, "updated_at": now}
+        claimed = [_to_outbound(row) for row in await self._conn.execute(_CLAIM_DUE, params)]
         # RETURNING has no defined order.
         return sorted(claimed, key=lambda message: message.id)
 
@@ -146,56 +230,48 @@ class SqlOutboxRepository(SqlRepository):
         reason: str | None = None,
         channel_message_id: str | None = None,
     ) -> None:
-        values: dict[str, Any] = {"status": status.value, "updated_at": at, "reason": reason}
+        # Only the keys the chosen statement sets: an extra key named like a column would be
+        # added to the SET clause by SQLAlchemy.
+        params: dict[str, Any] = {
+            "outbox_id": outbox_id,
+            "status": status.value,
+            "updated_at": at,
+            "reason": reason,
+        }
         if channel_message_id is not None:
-            values["channel_message_id"] = channel_message_id
-        if status is OutboxStatus.SENT:
-            values["sent_at"] = at
-        await self._conn.execute(update(outbox).where(outbox.c.id == outbox_id).values(values))
+            params["channel_message_id"] = channel_message_id
+        sent = status is OutboxStatus.SENT
+        if sent:
+            params["sent_at"] = at
+        await self._conn.execute(_FINISH[channel_message_id is not None, sent], params)
 
     async def reschedule(
         self, outbox_id: int, not_before: datetime, reason: str | None, attempt: bool
     ) -> None:
-        stmt = (
-            update(outbox)
-            # A row already SENT/FAILED/... is never put back in the queue: that would send twice.
-            .where(outbox.c.id == outbox_id, outbox.c.status.in_(_OPEN_STATUSES))
-            .values(
-                status=OutboxStatus.PENDING.value,
-                not_before=not_before,
-                reason=reason,
-                attempts=outbox.c.attempts + (1 if attempt else 0),
-                updated_at=self._clock.now(),
-            )
-        )
-        await self._conn.execute(stmt)
+        params = {
+            "outbox_id": outbox_id,
+            "not_before": not_before,
+            "reason": reason,
+            "failed_attempts": 1 if attempt else 0,
+            "updated_at": self._clock.now(),
+        }
+        await self._conn.execute(_RESCHEDULE, params)
 
     async def suppress_pending_for_contact(
         self, contact_id: int, reason: str, at: datetime, marketing_only: bool
     ) -> int:
-        stmt = update(outbox).where(
-            outbox.c.contact_id == contact_id,
-            outbox.c.status == OutboxStatus.PENDING.value,
-        )
-        if marketing_only:
-            stmt = stmt.where(outbox.c.kind.in_(_MARKETING_KINDS))
-        stmt = stmt.values(status=OutboxStatus.SUPPRESSED.value, reason=reason, updated_at=at)
-        return (await self._conn.execute(stmt)).rowcount
+        params = {"of_contact": contact_id, "reason": reason, "updated_at": at}
+        return (await self._conn.execute(_SUPPRESS[marketing_only], params)).rowcount
 
     async def mark_stale_sending_unknown(self, at: datetime) -> int:
         # Meant for start-up, before this process's dispatcher runs: every SENDING row then
         # belongs to a process that is gone, and resending could deliver a message twice.
-        stmt = (
-            update(outbox)
-            .where(outbox.c.status == OutboxStatus.SENDING.value)
-            .values(status=OutboxStatus.UNKNOWN.value, reason=STALE_SENDING_REASON, updated_at=at)
-        )
-        return (await self._conn.execute(stmt)).rowcount
+        return (await self._conn.execute(_MARK_STALE_SENDING, {"updated_at": at})).rowcount
 
     async def count_by_status(self) -> dict[OutboxStatus, int]:
         """Every status, with 0 for the ones that have no rows (handy for metrics)."""
-        stmt = select(outbox.c.status, func.count()).group_by(outbox.c.status)
         counts = dict.fromkeys(OutboxStatus, 0)
-        for status, count in await self._conn.execute(stmt):
-            counts[OutboxStatus(status)] = count
+        rows: list[Any] = list(await self._conn.execute(_COUNT_BY_STATUS))
+        for status, count in rows:
+            counts[OutboxStatus(status)] = int(count)
         return counts
