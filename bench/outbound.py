@@ -20,10 +20,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from aiogram import Bot  # noqa: E402
+from aiogram import Bot
 
-from bench._fake_server import FIRST_USER_ID  # noqa: E402
-from bench._support import (  # noqa: E402
+from bench._fake_server import FIRST_USER_ID
+from bench._support import (
     fake_stats,
     free_port,
     machine,
@@ -31,15 +31,15 @@ from bench._support import (  # noqa: E402
     stop,
     wait_http,
 )
-from bot.channels.telegram.client import build_bot  # noqa: E402
-from bot.channels.telegram.gateway import TelegramGateway  # noqa: E402
-from bot.delivery.dispatcher import Dispatcher  # noqa: E402
-from bot.delivery.outbox import Outbox  # noqa: E402
-from bot.delivery.ratelimit import RateLimiter, RateLimits  # noqa: E402
-from bot.delivery.retry import RetryPolicy  # noqa: E402
-from bot.domain.clock import SystemClock  # noqa: E402
-from bot.domain.model import Channel, OutboundDraft, OutboundKind  # noqa: E402
-from bot.storage.uow import Storage  # noqa: E402
+from bot.channels.telegram.client import build_bot
+from bot.channels.telegram.gateway import TelegramGateway
+from bot.delivery.dispatcher import Dispatcher
+from bot.delivery.outbox import Outbox
+from bot.delivery.ratelimit import RateLimiter, RateLimits
+from bot.delivery.retry import RetryPolicy
+from bot.domain.clock import SystemClock
+from bot.domain.model import Channel, OutboundDraft, OutboundKind
+from bot.storage.uow import Storage
 
 NUDGE_TOKEN = "111:NUDGE"
 REF_TOKEN = "222:AIOGRAM"
@@ -77,7 +77,9 @@ async def drain(dispatcher: Dispatcher, storage: Storage, total: int) -> None:
         done = total - counts["pending"] - counts["sending"]  # type: ignore[index]
 
 
-def dispatcher_for(storage: Storage, bot: Bot, limits: RateLimits, batch: int, conc: int) -> Dispatcher:
+def dispatcher_for(
+    storage: Storage, bot: Bot, limits: RateLimits, batch: int, conc: int
+) -> Dispatcher:
     clock = SystemClock()
     return Dispatcher(
         storage.uow,
@@ -95,7 +97,9 @@ async def nudge_run(fake: str, args: argparse.Namespace, tmp: Path) -> tuple[flo
     await storage.upgrade()
     await fill(storage, [FIRST_USER_ID + i for i in range(args.messages)], "u")
     bot = build_bot(NUDGE_TOKEN, fake, 30, connection_limit=args.concurrency)
-    dispatcher = dispatcher_for(storage, bot, RateLimits.telegram(enabled=False), 500, args.concurrency)
+    dispatcher = dispatcher_for(
+        storage, bot, RateLimits.telegram(enabled=False), 500, args.concurrency
+    )
     cpu0, t0 = time.process_time(), time.monotonic()
     await drain(dispatcher, storage, args.messages)
     wall, cpu = time.monotonic() - t0, time.process_time() - cpu0

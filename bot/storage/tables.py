@@ -112,7 +112,9 @@ outbox = Table(
     Column("sent_at", UTCDateTime()),
     UniqueConstraint("key"),
     # The dispatcher's claim: WHERE status = 'pending' AND not_before <= now ORDER BY id.
-    Index("ix_outbox_status_not_before_id", "status", "not_before", "id"),
+    # Walking pending rows in id order and filtering on not_before stops after LIMIT rows; an
+    # index led by not_before would have to collect and sort every due row of a backlog.
+    Index("ix_outbox_status_id", "status", "id"),
     # Suppression on opt-out / block: the pending rows of one contact.
     Index("ix_outbox_contact_id_status", "contact_id", "status"),
     sqlite_autoincrement=True,

@@ -60,9 +60,7 @@ async def test_unknown_language_falls_back_to_default(storage, clock) -> None:
     assert reply.startswith("<b>What I can do</b>")
 
 
-async def test_stop_opts_out_suppresses_pending_marketing_and_start_opts_in(
-    storage, clock
-) -> None:
+async def test_stop_opts_out_suppresses_pending_marketing_and_start_opts_in(storage, clock) -> None:
     ann = tg_sender()
     await handle(storage, clock, event(ann, "hi"))
     [stopped] = await handle(storage, clock, event(ann, "/stop"))

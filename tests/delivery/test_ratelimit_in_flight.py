@@ -8,6 +8,7 @@ than the limit allows.
 from __future__ import annotations
 
 import heapq
+import itertools
 from datetime import timedelta
 
 from hypothesis import given, settings
@@ -56,7 +57,7 @@ def test_windows_hold_on_arrival_times(steps, global_cap) -> None:
         by_chat.setdefault(chat, []).append((begin, end))
     for spans in by_chat.values():
         spans.sort()
-        for (_, end), (next_begin, _) in zip(spans, spans[1:], strict=False):
+        for (_, end), (next_begin, _) in itertools.pairwise(spans):
             assert next_begin >= end + SECOND  # type: ignore[operator]
 
 

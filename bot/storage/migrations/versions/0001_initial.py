@@ -121,7 +121,7 @@ def _create_outbox() -> None:
         sa.UniqueConstraint("key", name="uq_outbox_key"),
         **TABLE_OPTIONS,
     )
-    op.create_index("ix_outbox_status_not_before_id", "outbox", ["status", "not_before", "id"])
+    op.create_index("ix_outbox_status_id", "outbox", ["status", "id"])
     op.create_index("ix_outbox_contact_id_status", "outbox", ["contact_id", "status"])
 
 
