@@ -105,35 +105,41 @@ class TelegramReceiver:
         task.add_done_callback(_log_failure)
 
     async def poll_forever(self, poll_seconds: int, retry_delay: float = 5.0) -> None:
-        """Long polling: store each batch, then ask for the next one from past its last id."""
+        """Long polling: store each batch, then ask for the next one from past its last id.
+
+        Telegram forgets updates only when asked for a higher offset, so an update whose batch
+        could not be stored (database down) is simply fetched again on the next try.
+        """
         if self._bot is None:
             raise RuntimeError("polling needs a bot")
         offset = await self._stored_offset()
         while True:
             try:
-                updates = await self._bot(
-                    GetUpdates(
-                        offset=offset, timeout=poll_seconds, allowed_updates=ALLOWED_UPDATES
-                    ),
-                    request_timeout=poll_seconds + 10,
-                )
+                offset = await self._poll_once(offset, poll_seconds)
             except TelegramConflictError:
                 log.error("Telegram says a webhook is set or another poller runs; retrying")
                 await asyncio.sleep(retry_delay)
-                continue
             except TelegramAPIError as exc:
                 log.warning("getUpdates failed (%s); retrying in %.0fs", exc, retry_delay)
                 await asyncio.sleep(retry_delay)
-                continue
-            if not updates:
-                continue
-            payloads = [
-                u.model_dump(mode="json", exclude_none=True, by_alias=True) for u in updates
-            ]
-            offset = max(u.update_id for u in updates) + 1
-            await self.store(payloads, next_offset=offset)
-            for update in updates:
-                self._answer_callback(update.callback_query.id if update.callback_query else None)
+            except Exception:
+                log.exception("could not store polled updates; they will be fetched again")
+                await asyncio.sleep(retry_delay)
+
+    async def _poll_once(self, offset: int | None, poll_seconds: int) -> int | None:
+        assert self._bot is not None
+        updates = await self._bot(
+            GetUpdates(offset=offset, timeout=poll_seconds, allowed_updates=ALLOWED_UPDATES),
+            request_timeout=poll_seconds + 10,
+        )
+        if not updates:
+            return offset
+        payloads = [u.model_dump(mode="json", exclude_none=True, by_alias=True) for u in updates]
+        next_offset = max(u.update_id for u in updates) + 1
+        await self.store(payloads, next_offset=next_offset)
+        for update in updates:
+            self._answer_callback(update.callback_query.id if update.callback_query else None)
+        return next_offset
 
     async def _stored_offset(self) -> int | None:
         async with self._uow() as uow:
