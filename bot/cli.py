@@ -39,23 +39,23 @@ def build_parser() -> argparse.ArgumentParser:
     db_commands.add_parser("upgrade", help="apply all migrations (creates the database)")
     db_commands.add_parser("current", help="print the current migration revision")
     commands.add_parser("check", help="validate config.yaml and templates; exit 1 on errors")
-    fake = commands.add_parser(
+    commands.add_parser(
         "fake-telegram", help="run a fake Telegram Bot API server (for demos and tests)"
     )
-    fake.add_argument("args", nargs=argparse.REMAINDER, help="options; see --help")
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    if arguments[:1] == ["fake-telegram"]:  # its own options (and --help) go straight to it
+        from bot.fake_telegram.cli import main as fake_main
+
+        return fake_main(arguments[1:])
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(arguments)
     if args.command is None:
         parser.print_help()
         return 0
-    if args.command == "fake-telegram":
-        from bot.fake_telegram.cli import main as fake_main
-
-        return fake_main(list(args.args))
     if args.command == "check":
         return _check(args.config)
     settings = _load(args.config)
