@@ -185,3 +185,29 @@ class InboundUpdate:
     status: InboundStatus
     received_at: datetime
     error: str | None = None
+
+
+class KbDecisionKind(enum.StrEnum):
+    """What the bot did with a customer's question."""
+
+    ANSWERED = "answered"
+    OFFERED_CHOICES = "offered_choices"
+    NO_ANSWER = "no_answer"
+
+
+@dataclass(slots=True)
+class KbInteraction:
+    """One question put to the knowledge base, the decision taken and the customer's feedback."""
+
+    id: int
+    contact_id: int
+    conversation_id: int
+    question: str
+    language: str
+    decision: KbDecisionKind
+    created_at: datetime
+    article_id: str | None = None
+    score: float | None = None
+    candidates: list[tuple[str, float]] = field(default_factory=list)
+    helpful: bool | None = None
+    feedback_at: datetime | None = None

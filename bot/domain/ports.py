@@ -15,6 +15,8 @@ from bot.domain.model import (
     ConversationStatus,
     Direction,
     InboundUpdate,
+    KbDecisionKind,
+    KbInteraction,
     Message,
     OutboundDraft,
     OutboundMessage,
@@ -145,6 +147,33 @@ class InboundRepository(Protocol):
     ) -> None: ...
 
 
+class KbInteractionRepository(Protocol):
+    async def add(
+        self,
+        contact_id: int,
+        conversation_id: int,
+        question: str,
+        language: str,
+        decision: KbDecisionKind,
+        article_id: str | None,
+        score: float | None,
+        candidates: list[tuple[str, float]],
+        at: datetime,
+    ) -> KbInteraction: ...
+
+    async def get(self, interaction_id: int) -> KbInteraction | None: ...
+
+    async def set_feedback(self, interaction_id: int, helpful: bool, at: datetime) -> bool:
+        """Record "did this help?"; False when there is no such interaction."""
+        ...
+
+    async def recent_for_conversation(
+        self, conversation_id: int, limit: int = 5
+    ) -> list[KbInteraction]:
+        """The conversation's latest interactions, newest first."""
+        ...
+
+
 class KeyValueRepository(Protocol):
     """Small durable settings: the Telegram polling offset, link tokens."""
 
@@ -165,6 +194,7 @@ class UnitOfWork(Protocol):
     outbox: OutboxRepository
     inbound: InboundRepository
     settings: KeyValueRepository
+    kb: KbInteractionRepository
 
     async def commit(self) -> None: ...
 

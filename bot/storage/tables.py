@@ -12,6 +12,7 @@ from __future__ import annotations
 from sqlalchemy import (
     Boolean,
     Column,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -153,6 +154,27 @@ inbound_updates = Table(
     Column("processed_at", UTCDateTime()),
     UniqueConstraint("channel", "external_key"),
     Index("ix_inbound_updates_status_id", "status", "id"),
+    sqlite_autoincrement=True,
+)
+
+kb_interactions = Table(
+    "kb_interactions",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("contact_id", Id, ForeignKey("contacts.id"), nullable=False),
+    Column("conversation_id", Id, ForeignKey("conversations.id"), nullable=False),
+    Column("question", Text, nullable=False),
+    Column("language", String(16), nullable=False),
+    Column("decision", String(32), nullable=False),
+    Column("article_id", String(255)),
+    Column("score", Float),
+    Column("candidates", Json, nullable=False),
+    Column("helpful", Boolean),
+    Column("feedback_at", UTCDateTime()),
+    Column("created_at", UTCDateTime(), nullable=False),
+    # "Did this help?" looks up the conversation's latest questions; reports go by period.
+    Index("ix_kb_interactions_conversation_id_id", "conversation_id", "id"),
+    Index("ix_kb_interactions_created_at", "created_at"),
     sqlite_autoincrement=True,
 )
 

@@ -15,6 +15,7 @@ from bot.domain.ports import (
     ConversationRepository,
     IdentityRepository,
     InboundRepository,
+    KbInteractionRepository,
     KeyValueRepository,
     MessageRepository,
     OutboxRepository,
@@ -28,6 +29,7 @@ from bot.storage.repositories import (
     SqlConversationRepository,
     SqlIdentityRepository,
     SqlInboundRepository,
+    SqlKbInteractionRepository,
     SqlKeyValueRepository,
     SqlMessageRepository,
     SqlOutboxRepository,
@@ -66,6 +68,7 @@ class SqlUnitOfWork:
     outbox: OutboxRepository
     inbound: InboundRepository
     settings: KeyValueRepository
+    kb: KbInteractionRepository
 
     def __init__(self, connect: Connect, clock: Clock) -> None:
         self._connect = connect
@@ -88,6 +91,7 @@ class SqlUnitOfWork:
         self.outbox = SqlOutboxRepository(conn, self._clock)
         self.inbound = SqlInboundRepository(conn)
         self.settings = SqlKeyValueRepository(conn)
+        self.kb = SqlKbInteractionRepository(conn)
 
     async def __aexit__(self, *exc: object) -> None:
         conn, self._conn = self._conn, None

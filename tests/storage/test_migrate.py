@@ -47,13 +47,16 @@ async def _table_names(url: str) -> set[str]:
         await engine.dispose()
 
 
+LATEST = "0002"
+
+
 def test_migrations_are_shipped_inside_the_package() -> None:
     assert (MIGRATIONS_DIR / "env.py").is_file()
     assert (MIGRATIONS_DIR / "script.py.mako").is_file()
     assert (MIGRATIONS_DIR / "versions" / "0001_initial.py").is_file()
     # Packages, so setuptools puts their .py files in the wheel.
     importlib.import_module("bot.storage.migrations.versions")
-    assert head_revision() == "0001"
+    assert head_revision() == LATEST
 
 
 async def test_upgrade_from_empty_to_head_matches_the_tables(
@@ -102,7 +105,7 @@ async def test_storage_upgrade_and_revision(fresh_database_url: str) -> None:
     try:
         assert not await storage.is_up_to_date()
         await storage.upgrade()
-        assert await storage.current_revision() == "0001"
+        assert await storage.current_revision() == LATEST
         assert await storage.is_up_to_date()
     finally:
         await storage.dispose()

@@ -3,6 +3,7 @@
 from bot.storage.repositories.contacts import SqlContactRepository, SqlIdentityRepository
 from bot.storage.repositories.conversations import SqlConversationRepository
 from bot.storage.repositories.inbound import SqlInboundRepository
+from bot.storage.repositories.kb import SqlKbInteractionRepository
 from bot.storage.repositories.messages import SqlMessageRepository
 from bot.storage.repositories.outbox import STALE_SENDING_REASON, SqlOutboxRepository
 from bot.storage.repositories.settings import SqlKeyValueRepository
@@ -13,6 +14,7 @@ __all__ = [
     "SqlConversationRepository",
     "SqlIdentityRepository",
     "SqlInboundRepository",
+    "SqlKbInteractionRepository",
     "SqlKeyValueRepository",
     "SqlMessageRepository",
     "SqlOutboxRepository",

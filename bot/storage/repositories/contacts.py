@@ -10,13 +10,20 @@ from sqlalchemy import Row, bindparam, select
 from bot.domain.clock import Clock
 from bot.domain.model import Channel, ChannelIdentity, Contact
 from bot.storage.repositories._base import Connection, SqlRepository, binds
-from bot.storage.tables import channel_identities, contacts, conversations, messages, outbox
+from bot.storage.tables import (
+    channel_identities,
+    contacts,
+    conversations,
+    kb_interactions,
+    messages,
+    outbox,
+)
 
 # Keeps `IN (...)` well below SQLite's bound-parameter limit however many ids are asked for.
 _IN_CHUNK = 500
 
 # Every table whose rows belong to a contact; merge_into moves them all.
-_OWNED_TABLES = (channel_identities, conversations, messages, outbox)
+_OWNED_TABLES = (channel_identities, conversations, messages, outbox, kb_interactions)
 
 # Statements are built once (see `_base`); a WHERE parameter is never named like a column.
 _GET = select(contacts).where(contacts.c.id == bindparam("contact_id"))
