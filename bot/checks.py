@@ -28,12 +28,15 @@ def check_project(config_path: Path | None) -> list[str]:
     return check_templates(Path(settings.bot.templates_dir), settings.bot.default_language)
 
 
+# What the bot passes to its own templates; anything else would fail when the bot renders it.
+KNOWN_VARIABLES = frozenset({"name", "contact", "article_language"})
+
+
 def check_templates(templates_dir: Path, default_language: str) -> list[str]:
     if not templates_dir.is_dir():
         return [f"{templates_dir}: the templates folder does not exist (bot.templates_dir)"]
     renderer = Renderer(templates_dir, default_language)
     problems: list[str] = []
-    sample = {"name": "Ann", "contact": {"display_name": "Ann"}}
     for name in REQUIRED_TEMPLATES:
         if not (templates_dir / default_language / f"{name}.j2").is_file():
             problems.append(
@@ -41,9 +44,13 @@ def check_templates(templates_dir: Path, default_language: str) -> list[str]:
                 f"template in the default language ({default_language})"
             )
     for path in sorted(templates_dir.glob("*/*.j2")):
-        language, name = path.parent.name, path.stem
         try:
-            renderer.render(name, language, sample)
+            unknown = renderer.variables_of(path) - KNOWN_VARIABLES
         except RenderError as exc:
             problems.append(str(exc))
+            continue
+        problems.extend(
+            f"{path}: uses {variable!r}, which the bot does not provide"
+            for variable in sorted(unknown)
+        )
     return problems

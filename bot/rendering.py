@@ -14,12 +14,14 @@ from typing import Any
 
 from jinja2 import (
     ChoiceLoader,
+    TemplateSyntaxError,
     FileSystemLoader,
     StrictUndefined,
     TemplateError,
     TemplateNotFound,
     select_autoescape,
 )
+from jinja2.meta import find_undeclared_variables
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 TEMPLATE_SUFFIX = ".j2"
@@ -79,6 +81,18 @@ class Renderer:
             f"{lang}/{name}{TEMPLATE_SUFFIX}" for lang in self.languages_for(language)
         )
         raise RenderError(f"no template {name!r} in {self._dir} (tried {tried})")
+
+    def variables_of(self, path: Path) -> set[str]:
+        """The variables a template file needs; raises RenderError (with the line) if it does
+        not parse."""
+        source = path.read_text(encoding="utf-8")
+        try:
+            tree = self._env.parse(source, name=path.name, filename=str(path))
+            # Compiling also catches unknown filters and tests, which parsing lets through.
+            self._env.compile(tree, name=path.name, filename=str(path))
+        except TemplateSyntaxError as exc:
+            raise RenderError(f"{path}:{exc.lineno}: {exc.message}") from exc
+        return set(find_undeclared_variables(tree))
 
     def render_string(self, source: str, context: Mapping[str, Any]) -> str:
         try:
