@@ -24,6 +24,7 @@ from bot.channels.webchat.hub import WebchatHub
 from bot.channels.webchat.inbound import to_event as webchat_event
 from bot.config import Settings
 from bot.conversation.inbox import InboxProcessor, Translator
+from bot.conversation.knowledge_replies import KnowledgeResponder
 from bot.conversation.service import ConversationService
 from bot.delivery.dispatcher import Dispatcher
 from bot.delivery.outbox import Outbox
@@ -32,6 +33,9 @@ from bot.delivery.retry import RetryPolicy
 from bot.domain.clock import Clock, SystemClock
 from bot.domain.model import Channel
 from bot.domain.ports import ChannelGateway
+from bot.knowledge.answering import KnowledgeBase
+from bot.knowledge.decision import Thresholds
+from bot.knowledge.watch import KbChange, KbWatcher
 from bot.rendering import Renderer
 from bot.scheduling.pump import Pump
 from bot.scheduling.scheduler import build_scheduler
@@ -58,6 +62,8 @@ class Nudge:
     outbox_pump: Pump
     web_app: web.Application
     hub: WebchatHub
+    knowledge: KnowledgeBase | None = None
+    kb_watcher: KbWatcher | None = None
     telegram_bot: Bot | None = None
     telegram: TelegramReceiver | None = None
     bot_username: str | None = None
@@ -80,6 +86,7 @@ class Nudge:
             await self.storage.upgrade()
         if worker:
             await self.dispatcher.recover()
+            await self._start_knowledge()
         if web_role:
             self.runner = web.AppRunner(self.web_app, access_log=None)
             await self.runner.setup()
@@ -96,6 +103,18 @@ class Nudge:
                 ]
             )
             self.scheduler.start()
+
+    async def _start_knowledge(self) -> None:
+        if self.kb_watcher is None or self.knowledge is None:
+            return
+        change = await self.kb_watcher.scan()  # the first scan loads every article
+        for problem in change.problems:
+            log.warning("knowledge base: %s", problem)
+        log.info("knowledge base: %d articles from %s", len(self.knowledge), self.kb_watcher.root)
+        interval = self.settings.knowledge.reload_seconds
+        if interval > 0:
+            watch = self.kb_watcher.run(interval)
+            self.tasks.append(asyncio.get_running_loop().create_task(watch, name="kb-watch"))
 
     async def _start_telegram(self) -> None:
         bot = self.telegram_bot
@@ -162,7 +181,14 @@ def build_nudge(settings: Settings, clock: Clock | None = None) -> Nudge:
         limiters[Channel.TELEGRAM] = RateLimiter(_rate_limits(settings), clock)
     renderer = Renderer(Path(settings.bot.templates_dir), settings.bot.default_language)
     outbox = Outbox({channel: g.max_text_length for channel, g in gateways.items()})
-    service = ConversationService(renderer, outbox, clock)
+    knowledge, watcher, responder = _knowledge_parts(settings, renderer)
+    service = ConversationService(
+        renderer,
+        outbox,
+        clock,
+        knowledge=responder,
+        default_language=settings.bot.default_language,
+    )
     inbox = InboxProcessor(
         storage.uow,
         service,
@@ -218,11 +244,39 @@ def build_nudge(settings: Settings, clock: Clock | None = None) -> Nudge:
         outbox_pump=Pump("outbox", outbox_work),
         web_app=web_app,
         hub=hub,
+        knowledge=knowledge,
+        kb_watcher=watcher,
         telegram_bot=bot,
         telegram=receiver,
     )
     holder["app"] = app
     return app
+
+
+def _knowledge_parts(
+    settings: Settings, renderer: Renderer
+) -> tuple[KnowledgeBase | None, KbWatcher | None, KnowledgeResponder | None]:
+    config = settings.knowledge
+    if not config.enabled:
+        return None, None, None
+    knowledge = KnowledgeBase()
+
+    def apply(change: KbChange) -> None:
+        knowledge.apply(change)
+        if change.upserted_ids or change.removed_ids:
+            log.info(
+                "knowledge base: %d updated, %d removed",
+                len(change.upserted_ids),
+                len(change.removed_ids),
+            )
+
+    watcher = KbWatcher(Path(config.folder), apply)
+    thresholds = Thresholds(
+        answer=config.answer_threshold,
+        choices=config.choices_threshold,
+        margin=config.answer_margin,
+    )
+    return knowledge, watcher, KnowledgeResponder(knowledge, thresholds, renderer)
 
 
 def _telegram_parts(

@@ -131,6 +131,15 @@ class DeliverySettings(Section):
     backoff_max_seconds: float = Field(default=300.0, gt=0)
 
 
+class KnowledgeSettings(Section):
+    enabled: bool = True
+    folder: str = "knowledge_base"
+    reload_seconds: float = Field(default=2.0, ge=0)
+    answer_threshold: float = Field(default=0.42, ge=0, le=1)
+    choices_threshold: float = Field(default=0.34, ge=0, le=1)
+    answer_margin: float = Field(default=0.0, ge=0, le=1)
+
+
 class InboundSettings(Section):
     batch_size: int = Field(default=100, ge=1)
 
@@ -169,6 +178,7 @@ SECTIONS: dict[str, type[Section]] = {
     "webchat": WebchatSettings,
     "bot": BotSettings,
     "delivery": DeliverySettings,
+    "knowledge": KnowledgeSettings,
     "inbound": InboundSettings,
     "logging": LoggingSettings,
 }
@@ -186,6 +196,7 @@ class Settings(BaseModel):
     webchat: WebchatSettings = Field(default_factory=WebchatSettings)
     bot: BotSettings = Field(default_factory=BotSettings)
     delivery: DeliverySettings = Field(default_factory=DeliverySettings)
+    knowledge: KnowledgeSettings = Field(default_factory=KnowledgeSettings)
     inbound: InboundSettings = Field(default_factory=InboundSettings)
     logging: LoggingSettings = Field(default_factory=LoggingSettings)
     secrets: Secrets = Field(default_factory=Secrets)

@@ -1,17 +1,20 @@
 """The conversation service: one inbound event in, stored messages and outbox rows out.
 
 It is pure of transport and SQL: it works on the unit of work it is given, and its caller
-commits. The status of a conversation changes here and nowhere else.
+commits. The status of a conversation changes here (and in the modules of this package it
+delegates to) and nowhere else.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from bot.conversation.identity import WEB_LINK_PAYLOAD_PREFIX, link_web_visitor, resolve_contact
+from bot.conversation.knowledge_replies import KnowledgeResponder
+from bot.conversation.language import choose_language
+from bot.conversation.turn import Turn
 from bot.delivery.outbox import Outbox
 from bot.domain.clock import Clock
 from bot.domain.inbound import InboundEvent, InboundKind
@@ -21,32 +24,12 @@ from bot.domain.model import (
     Conversation,
     ConversationStatus,
     Direction,
-    OutboundDraft,
-    OutboundKind,
     Sender,
 )
 from bot.domain.ports import UnitOfWork
 from bot.rendering import Renderer
 
 log = logging.getLogger(__name__)
-
-# A human holds these conversations: the bot answers commands only.
-HUMAN_STATUSES = frozenset({ConversationStatus.WAITING_FOR_AGENT, ConversationStatus.WITH_AGENT})
-
-
-@dataclass(slots=True)
-class Turn:
-    """Everything one inbound event is handled with, and the replies it produced."""
-
-    event: InboundEvent
-    contact: Contact
-    identity: ChannelIdentity
-    conversation: Conversation
-    at: datetime
-    replies: list[OutboundDraft] = field(default_factory=list)
-
-    def context(self, **extra: Any) -> dict[str, Any]:
-        return {"name": self.contact.display_name, "contact": self.contact, **extra}
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,10 +40,20 @@ class HandleResult:
 
 
 class ConversationService:
-    def __init__(self, renderer: Renderer, outbox: Outbox, clock: Clock) -> None:
+    def __init__(
+        self,
+        renderer: Renderer,
+        outbox: Outbox,
+        clock: Clock,
+        *,
+        knowledge: KnowledgeResponder | None = None,
+        default_language: str = "en",
+    ) -> None:
         self._renderer = renderer
         self._outbox = outbox
         self._clock = clock
+        self._knowledge = knowledge
+        self._default_language = default_language
 
     async def handle(self, uow: UnitOfWork, event: InboundEvent) -> HandleResult:
         now = self._clock.now()
@@ -72,13 +65,29 @@ class ConversationService:
             contact.blocked = False
             await uow.contacts.update(contact)
         if _is_command(event, "start") and event.command_args.startswith(WEB_LINK_PAYLOAD_PREFIX):
-            return await self._link(uow, event, contact, identity, now)
-        conversation = await self._conversation_for(uow, contact, event, now)
-        turn = Turn(event, contact, identity, conversation, now)
+            code = event.command_args.removeprefix(WEB_LINK_PAYLOAD_PREFIX)
+            linked = await link_web_visitor(uow, contact, code)
+            turn = await self._turn(uow, event, linked or contact, identity, now)
+            await self._store_inbound(uow, turn)
+            turn.say(self._renderer, "linked" if linked else "link_expired")
+            return await self._finish(uow, turn)
+        turn = await self._turn(uow, event, contact, identity, now)
         await self._store_inbound(uow, turn)
         await self._respond(uow, turn)
-        await self._send(uow, turn)
-        return HandleResult(contact.id, conversation.id, len(turn.replies))
+        return await self._finish(uow, turn)
+
+    async def _turn(
+        self,
+        uow: UnitOfWork,
+        event: InboundEvent,
+        contact: Contact,
+        identity: ChannelIdentity,
+        now: datetime,
+    ) -> Turn:
+        conversation = await self._conversation_for(uow, contact, event, now)
+        text = event.text if event.kind is InboundKind.TEXT else ""
+        language = choose_language(text, contact.language, self._default_language)
+        return Turn(event, contact, identity, conversation, now, language)
 
     async def _conversation_for(
         self, uow: UnitOfWork, contact: Contact, event: InboundEvent, now: datetime
@@ -107,49 +116,44 @@ class ConversationService:
         )
 
     async def _respond(self, uow: UnitOfWork, turn: Turn) -> None:
-        event, contact = turn.event, turn.contact
-        if _is_command(event, "start"):
-            await self._start(uow, turn)
-        elif _is_command(event, "help"):
-            self._reply(turn, "help")
-        elif _is_command(event, "stop"):
+        event, status = turn.event, turn.conversation.status
+        if event.kind is InboundKind.COMMAND and event.command in ("start", "help", "stop"):
+            await self._command(uow, turn, event.command)
+        elif status is ConversationStatus.WITH_AGENT:
+            log.debug("conversation %s is with a person: the bot stays quiet", turn.conversation.id)
+        elif event.kind is InboundKind.BUTTON:
+            await self._button(uow, turn)
+        elif self._knowledge is not None and self._knowledge.available:
+            waiting = status is ConversationStatus.WAITING_FOR_AGENT
+            await self._knowledge.answer(uow, turn, needs_person=waiting)
+        elif status is ConversationStatus.BOT:
+            turn.say(self._renderer, "fallback")
+
+    async def _command(self, uow: UnitOfWork, turn: Turn, command: str) -> None:
+        contact = turn.contact
+        if command == "help":
+            turn.say(self._renderer, "help")
+            return
+        if command == "stop":
             contact.opted_out = True
             await uow.contacts.update(contact)
             await uow.outbox.suppress_pending_for_contact(
                 contact.id, "contact opted out of marketing messages", turn.at, marketing_only=True
             )
-            self._reply(turn, "stopped")
-        elif turn.conversation.status in HUMAN_STATUSES:
-            log.debug("conversation %s is with a person: the bot stays quiet", turn.conversation.id)
-        else:
-            self._reply(turn, "fallback")
-
-    async def _start(self, uow: UnitOfWork, turn: Turn) -> None:
-        contact = turn.contact
+            turn.say(self._renderer, "stopped")
+            return
         if turn.event.command_args:
             contact.start_payload = turn.event.command_args[:256]
         was_opted_out = contact.opted_out
         contact.opted_out = False
         await uow.contacts.update(contact)
-        self._reply(turn, "resubscribed" if was_opted_out else "greeting")
+        turn.say(self._renderer, "resubscribed" if was_opted_out else "greeting")
 
-    async def _link(
-        self,
-        uow: UnitOfWork,
-        event: InboundEvent,
-        contact: Contact,
-        identity: ChannelIdentity,
-        now: datetime,
-    ) -> HandleResult:
-        code = event.command_args.removeprefix(WEB_LINK_PAYLOAD_PREFIX)
-        linked = await link_web_visitor(uow, contact, code)
-        contact = linked or contact
-        conversation = await self._conversation_for(uow, contact, event, now)
-        turn = Turn(event, contact, identity, conversation, now)
-        await self._store_inbound(uow, turn)
-        self._reply(turn, "linked" if linked else "link_expired")
-        await self._send(uow, turn)
-        return HandleResult(contact.id, conversation.id, len(turn.replies))
+    async def _button(self, uow: UnitOfWork, turn: Turn) -> None:
+        data = turn.event.callback_data or ""
+        if self._knowledge is not None and await self._knowledge.on_button(uow, turn, data):
+            return
+        log.info("button %r in conversation %s has no handler", data, turn.conversation.id)
 
     async def _set_blocked(
         self, uow: UnitOfWork, contact: Contact, blocked: bool, now: datetime
@@ -162,23 +166,10 @@ class ConversationService:
                 contact.id, "contact blocked the bot", now, marketing_only=False
             )
 
-    def _reply(self, turn: Turn, template: str) -> None:
-        text = self._renderer.render(template, turn.contact.language, turn.context())
-        turn.replies.append(
-            OutboundDraft(
-                key=f"reply:{turn.event.update_key}:{len(turn.replies)}",
-                contact_id=turn.contact.id,
-                channel=turn.event.sender.channel,
-                address=turn.event.sender.address,
-                text=text,
-                kind=OutboundKind.REPLY,
-                conversation_id=turn.conversation.id,
-            )
-        )
-
-    async def _send(self, uow: UnitOfWork, turn: Turn) -> None:
+    async def _finish(self, uow: UnitOfWork, turn: Turn) -> HandleResult:
         for draft in turn.replies:
             await self._outbox.enqueue(uow, draft, turn.at)
+        return HandleResult(turn.contact.id, turn.conversation.id, len(turn.replies))
 
 
 def _is_command(event: InboundEvent, name: str) -> bool:

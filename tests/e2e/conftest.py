@@ -49,6 +49,8 @@ class Harness:
             "NUDGE_TELEGRAM__POLLING_TIMEOUT_SECONDS": "5",
             "NUDGE_TELEGRAM__REQUEST_TIMEOUT_SECONDS": "5",
             "NUDGE_BOT__TEMPLATES_DIR": str(REPO / "templates"),
+            "NUDGE_KNOWLEDGE__FOLDER": str(REPO / "knowledge_base"),
+            "NUDGE_KNOWLEDGE__RELOAD_SECONDS": "0",
             "NUDGE_TELEGRAM_TOKEN": TOKEN,
         }
         if mode == "webhook":
@@ -80,6 +82,15 @@ async def settle(app: Nudge) -> None:
     for _ in range(3):
         await app.inbox_pump.drain()
         await app.outbox_pump.drain()
+
+
+async def let_time_pass(app: Nudge, clock: FakeClock, seconds: int = 3) -> None:
+    """Settle, then move the clock one second at a time (Telegram allows 1 message/s per chat)
+    so that every reply of a multi-message answer goes out."""
+    for _ in range(seconds):
+        await settle(app)
+        clock.advance(1)
+    await settle(app)
 
 
 @pytest.fixture

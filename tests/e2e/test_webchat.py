@@ -27,7 +27,8 @@ async def test_visitor_chats_on_the_site_then_continues_in_telegram(harness: Har
         await ws.send_json({"type": "message", "client_id": "c1", "text": "Есть доставка?"})
         assert (await next_frame(ws, "ack"))["duplicate"] is False
         reply = await next_frame(ws, "message")
-        assert "Спасибо" in reply["html"]  # the visitor's language, from the widget
+        assert "доставк" in reply["html"].lower()  # the visitor's language, from the widget
+        assert (await next_frame(ws, "message"))["html"] == "Это помогло?"
 
         await ws.send_json({"type": "link_telegram"})
         link = (await next_frame(ws, "telegram_link"))["url"]
@@ -47,14 +48,14 @@ async def test_visitor_chats_on_the_site_then_continues_in_telegram(harness: Har
         assert tg.contact_id == web.contact_id
         history = [m.text for m in await uow.messages.history(tg.contact_id)]
     assert history[0] == "Есть доставка?"
-    assert len(history) == 4  # question, answer, /start, "connected"
+    assert len(history) == 5  # question, answer, "did this help?", /start, "connected"
 
     async with aiohttp.ClientSession() as http:  # back on the site: the whole story is there
         ws = await http.ws_connect(f"{app.base_url}/webchat/ws", origin=app.base_url)
         await ws.send_json({"type": "hello", "visitor_token": token, "language": "ru"})
         welcome = await next_frame(ws, "welcome")
         await ws.close()
-    assert len(welcome["history"]) == 4
+    assert len(welcome["history"]) == 5
 
 
 async def test_paid_broadcast_is_asked_for_marketing_only(harness: Harness) -> None:
