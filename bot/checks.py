@@ -25,7 +25,20 @@ def check_project(config_path: Path | None) -> list[str]:
     if problems:
         return problems
     settings = load_settings(config_path)
-    return check_templates(Path(settings.bot.templates_dir), settings.bot.default_language)
+    problems = check_templates(Path(settings.bot.templates_dir), settings.bot.default_language)
+    if settings.knowledge.enabled:
+        problems.extend(check_knowledge(Path(settings.knowledge.folder)))
+    return problems
+
+
+def check_knowledge(folder: Path) -> list[str]:
+    """The knowledge base's errors (warnings are left to `nudge kb check`)."""
+    from bot.knowledge.lint import lint
+    from bot.knowledge.loader import load_folder
+
+    if not folder.is_dir():
+        return [f"{folder}: the knowledge base folder does not exist (knowledge.folder)"]
+    return [str(p) for p in lint(load_folder(folder)) if p.severity == "error"]
 
 
 # What the bot passes to its own templates; anything else would fail when the bot renders it.

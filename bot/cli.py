@@ -13,6 +13,7 @@ from pathlib import Path
 from bot import __version__
 from bot.checks import check_project
 from bot.config import ConfigError, Settings, load_settings
+from bot.kb_cli import add_kb_commands, run_kb_command
 
 log = logging.getLogger("nudge")
 
@@ -38,7 +39,10 @@ def build_parser() -> argparse.ArgumentParser:
     db_commands = db.add_subparsers(dest="db_command", metavar="DB_COMMAND")
     db_commands.add_parser("upgrade", help="apply all migrations (creates the database)")
     db_commands.add_parser("current", help="print the current migration revision")
-    commands.add_parser("check", help="validate config.yaml and templates; exit 1 on errors")
+    commands.add_parser(
+        "check", help="validate config.yaml, templates and knowledge base; exit 1 on errors"
+    )
+    add_kb_commands(commands)
     commands.add_parser(
         "fake-telegram", help="run a fake Telegram Bot API server (for demos and tests)"
     )
@@ -62,6 +66,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if settings is None:
         return 1
     _configure_logging(settings.logging.level)
+    if args.command == "kb":
+        return run_kb_command(args, settings)
     if args.command == "db":
         return asyncio.run(_db(settings.storage.url, args.db_command, parser))
     return asyncio.run(_run(settings, migrate=not args.no_migrate))

@@ -121,3 +121,50 @@ async def test_run_serves_web_chat_and_stops_cleanly_on_ctrl_c(tmp_path: Path) -
             process.kill()
             await process.wait()
     assert (tmp_path / "data" / "nudge.db").is_file()
+
+
+def test_kb_check_reports_broken_articles_with_file_and_line(tmp_path: Path) -> None:
+    folder = tmp_path / "kb"
+    folder.mkdir()
+    (folder / "good.md").write_text("---\nid: a\ntitle: A\nlang: en\nquestions: [hi]\n---\nBody\n")
+    (folder / "dup.md").write_text("---\nid: a\ntitle: B\nlang: en\nquestions: [yo]\n---\nBody\n")
+    (folder / "broken.md").write_text("---\nid: [oops\n---\nBody\n")
+    result = nudge("kb", "check", str(folder))
+    assert result.returncode == 1
+    assert "broken.md:2" in result.stdout
+    assert "dup.md" in result.stdout and "good.md" in result.stdout
+    clean = nudge("kb", "check", str(REPO / "knowledge_base"))
+    assert clean.returncode == 0, clean.stdout
+
+
+def test_kb_ask_prints_the_ranking_and_the_decision() -> None:
+    result = nudge("kb", "ask", "сколько стоит доставка")
+    assert result.returncode == 0, result.stderr
+    assert "language: ru" in result.stdout
+    assert "decision: answer -> delivery-cost-ru" in result.stdout
+
+
+def test_kb_eval_json_on_a_small_benchmark(tmp_path: Path) -> None:
+    import json
+
+    (tmp_path / "kb.jsonl").write_text(
+        json.dumps(
+            {"id": "ship", "title": "Shipping", "examples": ["when does it ship"], "lang": "en"}
+        )
+        + "\n"
+        + json.dumps(
+            {"id": "pay", "title": "Payment", "examples": ["can i pay by card"], "lang": "en"}
+        )
+        + "\n"
+    )
+    (tmp_path / "queries.jsonl").write_text(
+        json.dumps({"id": "q1", "text": "when will it ship", "expected_id": "ship", "lang": "en"})
+        + "\n"
+        + json.dumps({"id": "q2", "text": "tell me a joke", "expected_id": None, "lang": "en"})
+        + "\n"
+    )
+    result = nudge("kb", "eval", str(tmp_path), "--json")
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    for key in ("in_scope_top1", "oos_recall", "oos_precision", "p50_ms", "p99_ms", "thresholds"):
+        assert key in report

@@ -1,0 +1,186 @@
+"""Knowledge-base ranking benchmark: accuracy, OOS, latency, index build and update cost.
+
+1. CLINC150 test with thresholds tuned on its validation split only, then massive_mini en/ru
+   and cross-lingual (en KB, ru questions) with the CLINC150 thresholds carried over; the
+   README's reference baselines are printed beside ours.
+2. 10,000 synthetic articles recombined from the CLINC150 examples: build time, memory
+   (tracemalloc of what the index keeps, and the process RSS growth), the time to upsert
+   and to remove one article (including the first search after it, which assembles the
+   query matrices), and the search latency at that size.
+
+    python bench/kb.py [--bench-dir ../shared/bench/kb] [--articles 10000] [--json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import random
+import sys
+import time
+import tracemalloc
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bot.knowledge.decision import tune
+from bot.knowledge.evaluation import load_bench_dir, load_queries, run_queries
+from bot.knowledge.index import KnowledgeIndex
+from bot.knowledge.model import Article
+
+ROOT = Path(__file__).resolve().parents[1]
+# From shared/bench/kb/README.md: (in-scope top-1, OOS recall, never-reject, AUROC, p99 ms).
+REFERENCE = {
+    "clinc150": [
+        ("BM25 (bal)", 64.3, 82.8, 78.8, 0.847, 0.05),
+        ("TF-IDF char 3-5 (bal)", 58.7, 82.1, 69.0, 0.869, 0.64),
+        ("MiniLM-L6 (bal)", 78.6, 81.3, 83.3, 0.949, 17.37),
+    ],
+    "massive_mini_en": [
+        ("BM25", None, None, 49.0, 0.754, None),
+        ("MiniLM-L6", 44.1, 68.3, 61.5, 0.748, None),
+    ],
+    "massive_mini_ru": [
+        ("BM25", None, None, 33.6, 0.684, None),
+        ("TF-IDF char", 23.8, 85.0, 44.8, 0.703, None),
+    ],
+    "cross en KB / ru queries": [("TF-IDF char", 2.8, 88.3, 4.9, 0.470, None)],
+}
+
+
+def rss_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def accuracy(bench: Path) -> list[dict[str, Any]]:
+    articles, test, val = load_bench_dir(bench / "clinc150")
+    index = KnowledgeIndex(articles)
+    assert val is not None
+    thresholds = tune(index, val)
+    rows = [{"set": "clinc150", **run_queries(index, test, thresholds).as_dict()}]
+    for name, kb, queries in (
+        ("massive_mini_en", "massive_mini_en", "massive_mini_en"),
+        ("massive_mini_ru", "massive_mini_ru", "massive_mini_ru"),
+        ("cross en KB / ru queries", "massive_mini_en", "massive_mini_ru"),
+    ):
+        kb_articles, _, _ = load_bench_dir(bench / kb)
+        questions = load_queries(bench / queries / "queries.jsonl")
+        if kb != queries:  # the question's language must not restrict to a KB it lacks
+            questions = [replace(q, lang=None) for q in questions]
+        report = run_queries(KnowledgeIndex(kb_articles), questions, thresholds)
+        rows.append({"set": name, **report.as_dict()})
+    return rows
+
+
+def synthetic(bench: Path, count: int, seed: int = 13) -> list[Article]:
+    """Articles recombined from CLINC150 examples: each takes one intent's phrasings, splices
+    halves of two of them, and adds a product code of its own (real KBs name products)."""
+    base, _, _ = load_bench_dir(bench / "clinc150")
+    rng = random.Random(seed)
+    made = []
+    for number in range(count):
+        source = base[number % len(base)]
+        phrasings = []
+        for _ in range(10):
+            a, b = rng.sample(source.questions, 2)
+            left, right = a.split(), b.split()
+            text = " ".join(left[: len(left) // 2] + right[len(right) // 2 :])
+            phrasings.append(f"{text} sku{number}" if rng.random() < 0.3 else text)
+        made.append(Article(f"syn{number}", f"{source.title} {number}", "en", tuple(phrasings)))
+    return made
+
+
+def scale(bench: Path, count: int) -> dict[str, float]:
+    articles = synthetic(bench, count)
+    gc.collect()
+    rss_before = rss_mb()
+    tracemalloc.start()
+    started = time.perf_counter()
+    index = KnowledgeIndex(articles)
+    index.search("warm up the query matrices", "en")
+    build_s = time.perf_counter() - started
+    kept_mb = tracemalloc.get_traced_memory()[0] / 2**20
+    peak_mb = tracemalloc.get_traced_memory()[1] / 2**20
+    tracemalloc.stop()
+    rss_growth = rss_mb() - rss_before
+    changed = replace(articles[17], questions=(*articles[17].questions, "a brand new phrasing"))
+    started = time.perf_counter()
+    index.upsert([changed])
+    upsert_s = time.perf_counter() - started
+    index.search("how do i freeze my account", "en")
+    upsert_search_s = time.perf_counter() - started
+    started = time.perf_counter()
+    index.remove(["syn42"])
+    index.search("how do i freeze my account", "en")
+    remove_search_s = time.perf_counter() - started
+    latencies = []
+    for article in articles[:300]:
+        began = time.perf_counter()
+        index.search(article.questions[0], "en")
+        latencies.append(time.perf_counter() - began)
+    latencies.sort()
+    return {
+        "articles": count,
+        "build_s": build_s,
+        "index_mb_tracemalloc": kept_mb,
+        "peak_mb_tracemalloc": peak_mb,
+        "rss_growth_mb": rss_growth,
+        "upsert_one_s": upsert_s,
+        "upsert_one_plus_first_search_s": upsert_search_s,
+        "remove_one_plus_first_search_s": remove_search_s,
+        "search_p50_ms": latencies[len(latencies) // 2] * 1000,
+        "search_p99_ms": latencies[int(len(latencies) * 0.99)] * 1000,
+    }
+
+
+def fmt(value: float | None, scale_by: float = 100.0, digits: int = 1) -> str:
+    return "—" if value is None else f"{value * scale_by:.{digits}f}"
+
+
+def print_tables(rows: list[dict[str, Any]], size: dict[str, float]) -> None:
+    print(
+        "| set | method | in-scope top-1 | OOS recall | OOS precision | never reject | "
+        "AUROC | p50 ms | p99 ms |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|")
+    for row in rows:
+        print(
+            f"| {row['set']} | **Nudge** | {fmt(row['in_scope_top1'])} | "
+            f"{fmt(row['oos_recall'])} | {fmt(row['oos_precision'])} | "
+            f"{fmt(row['never_reject'])} | {row['auroc']:.3f} | {row['p50_ms']:.2f} | "
+            f"{row['p99_ms']:.2f} |"
+        )
+        for name, top1, recall, never, auc, p99 in REFERENCE.get(row["set"], []):
+            print(
+                f"| | {name} (README) | {fmt(top1, 1)} | {fmt(recall, 1)} | | "
+                f"{fmt(never, 1)} | {auc:.3f} | | {fmt(p99, 1, 2)} |"
+            )
+    print(f"\nthresholds (tuned on clinc150 val): {rows[0]['thresholds']}\n")
+    for key, value in size.items():
+        print(f"{key:34s} {value:10.3f}")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--bench-dir", type=Path, default=ROOT.parent / "shared/bench/kb")
+    parser.add_argument("--articles", type=int, default=10_000)
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    bench = args.bench_dir if args.bench_dir.exists() else Path("/work/shared/bench/kb")
+    rows = accuracy(bench)
+    size = scale(bench, args.articles)
+    if args.json:
+        print(json.dumps({"accuracy": rows, "scale": size}, indent=2))
+    else:
+        print_tables(rows, size)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,97 @@
+"""`nudge kb check | ask | eval`: the knowledge base from the command line."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from bot.config import Settings
+from bot.conversation.language import choose_language
+from bot.knowledge.answering import KnowledgeBase
+from bot.knowledge.decision import Thresholds
+from bot.knowledge.lint import exit_code, format_problems, lint
+from bot.knowledge.loader import load_folder
+
+
+def add_kb_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    kb = commands.add_parser("kb", help="knowledge base: check, ask, eval")
+    kb_commands = kb.add_subparsers(dest="kb_command", metavar="KB_COMMAND", required=True)
+    check = kb_commands.add_parser("check", help="lint the articles (file:line: problem)")
+    check.add_argument("folder", nargs="?", type=Path, help="default: knowledge.folder")
+    ask = kb_commands.add_parser("ask", help="show the ranking and the decision for a question")
+    ask.add_argument("text")
+    ask.add_argument("--lang", help="the customer's language (default: from the text)")
+    evaluate = kb_commands.add_parser(
+        "eval", help="accuracy and latency on a benchmark folder (kb.jsonl, queries.jsonl)"
+    )
+    evaluate.add_argument("folder", type=Path)
+    evaluate.add_argument("--json", action="store_true", help="print one JSON object")
+
+
+def run_kb_command(args: argparse.Namespace, settings: Settings) -> int:
+    if args.kb_command == "check":
+        return _check(args.folder or Path(settings.knowledge.folder))
+    if args.kb_command == "ask":
+        return _ask(args.text, args.lang, settings)
+    return _eval(args.folder, settings, as_json=args.json)
+
+
+def thresholds_of(settings: Settings) -> Thresholds:
+    config = settings.knowledge
+    return Thresholds(
+        answer=config.answer_threshold,
+        choices=config.choices_threshold,
+        margin=config.answer_margin,
+    )
+
+
+def _check(folder: Path) -> int:
+    if not folder.is_dir():
+        print(f"{folder}: no such folder (knowledge.folder)")
+        return 1
+    problems = lint(load_folder(folder))
+    print(format_problems(problems) if problems else f"{folder}: no problems")
+    return exit_code(problems)
+
+
+def _ask(text: str, lang: str | None, settings: Settings) -> int:
+    result = load_folder(Path(settings.knowledge.folder))
+    knowledge = KnowledgeBase()
+    knowledge.load(result.documents)
+    language = lang or choose_language(text, None, settings.bot.default_language)
+    answer = knowledge.ask(text, language, thresholds_of(settings))
+    print(f"language: {language}   articles: {len(knowledge)}")
+    for rank, match in enumerate(answer.matches, start=1):
+        document = knowledge.document(match.article_id)
+        title = document.title if document else "?"
+        print(f"{rank:>2}. {match.score:6.3f}  {match.article_id:<28} {title}")
+    chosen = ", ".join(d.id for d in answer.documents) or "-"
+    note = f" (article in {answer.fallback_language})" if answer.fallback_language else ""
+    print(f"decision: {answer.kind.value} -> {chosen}{note}")
+    return 0
+
+
+def _eval(folder: Path, settings: Settings, *, as_json: bool) -> int:
+    from bot.knowledge.evaluation import evaluate
+
+    if not (folder / "kb.jsonl").is_file() or not (folder / "queries.jsonl").is_file():
+        print(f"{folder}: expected kb.jsonl and queries.jsonl (see bench/README.md)")
+        return 1
+    tuned = (folder / "queries_val.jsonl").is_file()
+    report = evaluate(folder, None if tuned else thresholds_of(settings))
+    data = report.as_dict()
+    if as_json:
+        print(json.dumps({key: data[key] for key in _JSON_KEYS} | data))
+        return 0
+    source = "tuned on queries_val.jsonl" if tuned else "from config.yaml"
+    print(f"{folder}: {report.n_in_scope} in-scope + {report.n_oos} out-of-scope questions")
+    print(f"  in-scope top-1      {report.in_scope_top1:7.1%}")
+    print(f"  out-of-scope recall {report.oos_recall:7.1%}   precision {report.oos_precision:.1%}")
+    print(f"  never reject        {report.never_reject:7.1%}   AUROC {report.auroc:.3f}")
+    print(f"  latency per question p50 {report.p50_ms:.2f} ms, p99 {report.p99_ms:.2f} ms")
+    print(f"  thresholds ({source}): {data['thresholds']}")
+    return 0
+
+
+_JSON_KEYS = ("in_scope_top1", "oos_recall", "oos_precision", "p50_ms", "p99_ms", "thresholds")

@@ -1,0 +1,197 @@
+"""The knowledge index: ranks KB articles for a customer question.
+
+Score of an article for a question (about 0..1) = mean of
+* word cosine: question vs the article's word centroid plus its learned correction
+  (contrast.py), over stems and stem bigrams;
+* char cosine: question vs the article's char n-gram centroid (typos, rare inflections).
+
+Updates are incremental. `upsert` featurises only the new articles, weighs them under the
+current IDF snapshot and re-searches the offenders of only the rows they can affect. When the
+rows changed since the snapshot pass `refreeze_fraction` of the KB, the IDF is re-snapshotted
+and every stored vector is re-weighed (no re-tokenising), so that the index then equals one
+built from scratch over the same articles.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from bot.knowledge import contrast
+from bot.knowledge.entries import Entry, Spaces, count, derive, featurise
+from bot.knowledge.matrices import Matrices, assemble_rows, gather_scores, query_matrices
+from bot.knowledge.model import Article, Match
+from bot.knowledge.terms import FloatArray, SparseVec
+from bot.knowledge.text import tokens
+
+Csr = Any  # scipy.sparse matrix
+
+
+@dataclass(frozen=True, slots=True)
+class IndexParams:
+    """Ranking hyper-parameters; the defaults were chosen on CLINC150 validation only."""
+
+    contrast: contrast.ContrastParams = field(default_factory=contrast.ContrastParams)
+    char_weight: float = 1.0
+    unknown_weight: float = 1.0
+    refreeze_fraction: float = 0.05
+
+
+class KnowledgeIndex:
+    def __init__(self, articles: Iterable[Article] = (), params: IndexParams | None = None):
+        self.params = params or IndexParams()
+        self._spaces = Spaces()
+        self._entries: dict[str, Entry] = {}
+        self._slots: list[str | None] = []
+        self._changed_rows = 0
+        self._matrices: Matrices | None = None
+        self._derived = False
+        self.upsert(articles)
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def __contains__(self, article_id: object) -> bool:
+        return article_id in self._entries
+
+    def articles(self) -> list[Article]:
+        return [entry.article for entry in self._entries.values()]
+
+    def upsert(self, articles: Iterable[Article]) -> None:
+        """Add or replace articles (by id); the last of repeated ids wins."""
+        batch = {article.id: article for article in articles}
+        if not batch:
+            return
+        dead = self._drop([article_id for article_id in batch if article_id in self._entries])
+        fresh = featurise(list(batch.values()), len(self._slots), self._spaces)
+        for entry in fresh:
+            self._slots.append(entry.article.id)
+            self._entries[entry.article.id] = entry
+        char_counts = count(fresh, self._spaces, +1)
+        self._changed_rows += sum(entry.n_rows for entry in fresh)
+        self._update(fresh, dead, char_counts)
+
+    def remove(self, article_ids: Iterable[str]) -> None:
+        dead = self._drop([i for i in dict.fromkeys(article_ids) if i in self._entries])
+        if dead:
+            self._update([], dead)
+
+    def rebuild(self) -> None:
+        """Re-snapshot the IDF and re-derive every vector (no re-tokenising)."""
+        self._derive_all()
+        self._matrices = None
+
+    def search(self, text: str, lang: str | None = None, limit: int = 5) -> list[Match]:
+        """Best articles first. `lang` picks the stemmer for the question and restricts the
+        search to articles in that language when there are any."""
+        if not self._entries or limit <= 0:
+            return []
+        mats = self._matrices or self._assemble()
+        lang = lang or self._guess_lang(text)
+        word_terms, char_terms = self._spaces.table.query_terms(tokens(text), lang)
+        unknown = self.params.unknown_weight
+        query_w = self._spaces.words.query(word_terms, unknown)
+        query_c = self._spaces.chars.query(char_terms, unknown)
+        scores = _combine(mats, query_w, query_c, self.params.char_weight)
+        allowed = mats.lang_mask(lang)
+        scores[~allowed] = -np.inf
+        count = min(limit, int(allowed.sum()))
+        if count <= 0:
+            return []
+        top = np.argpartition(-scores, count - 1)[:count] if count < len(scores) else None
+        order = (
+            top[np.argsort(-scores[top], kind="stable")]
+            if top is not None
+            else np.argsort(-scores, kind="stable")[:count]
+        )
+        return [Match(str(self._slots[s]), max(0.0, float(scores[s]))) for s in order]
+
+    # -- internals -------------------------------------------------------------------------
+
+    def _drop(self, article_ids: list[str]) -> list[int]:
+        entries = [self._entries.pop(article_id) for article_id in article_ids]
+        count(entries, self._spaces, -1)
+        for entry in entries:
+            self._slots[entry.slot] = None
+        self._changed_rows += sum(entry.n_rows for entry in entries)
+        return [entry.slot for entry in entries]
+
+    def _update(self, fresh: list[Entry], dead: list[int], char_counts: Csr | None = None) -> None:
+        self._matrices = None
+        total = max(1, self._spaces.words.rows)
+        everything = len(fresh) == len(self._entries)
+        if self._changed_rows > self.params.refreeze_fraction * total or not self._derived:
+            self._derive_all(char_counts if everything else None)
+            return
+        derive(fresh, self._spaces, char_counts)
+        self._rechallenge(fresh, dead)
+
+    def _derive_all(self, char_counts: Csr | None = None) -> None:
+        """Compact the slots, snapshot IDF, weigh everything, search every offender."""
+        self._spaces.words.freeze()
+        self._spaces.chars.freeze()
+        # Slots in id order: the result must not depend on the order articles arrived in.
+        if char_counts is not None:  # rows in arrival order: follow the entries' new order
+            char_counts = char_counts[_sorted_rows(list(self._entries.values()))]
+        self._entries = dict(sorted(self._entries.items()))
+        self._slots = list(self._entries)
+        for slot, entry in enumerate(self._entries.values()):
+            entry.slot = slot
+        derive(list(self._entries.values()), self._spaces, char_counts)
+        rows = assemble_rows(self._entries.values(), len(self._slots), self._spaces)
+        state = contrast.search_offenders(rows.rows, rows.gold_slots, rows.centroids, rows.live)
+        rows.store(state, np.arange(rows.rows.shape[0]))
+        self._changed_rows = 0
+        self._derived = True
+
+    def _rechallenge(self, fresh: list[Entry], dead: list[int]) -> None:
+        """Offender search for the rows an update can affect, and only for them."""
+        rows = assemble_rows(self._entries.values(), len(self._slots), self._spaces)
+        state = rows.state()
+        new_slots = np.array([entry.slot for entry in fresh], dtype=np.int32)
+        stale = np.isin(rows.gold_slots, new_slots) | np.isin(state.offender, dead)
+        redo = np.flatnonzero(stale)
+        keep = np.flatnonzero(~stale)
+        kept = contrast.RowState(state.gold[keep], state.offender[keep], state.offender_score[keep])
+        rows.store(contrast.challenge(rows.rows[keep], kept, rows.centroids, new_slots), keep)
+        if len(redo):
+            found = contrast.search_offenders(
+                rows.rows[redo], rows.gold_slots[redo], rows.centroids, rows.live
+            )
+            rows.store(found, redo)
+
+    def _assemble(self) -> Matrices:
+        self._matrices = query_matrices(
+            self._entries.values(), len(self._slots), self._spaces, self.params.contrast
+        )
+        return self._matrices
+
+    def _guess_lang(self, text: str) -> str:
+        for token in tokens(text[:200]):
+            if "\u0400" <= token[0] <= "\u04ff":
+                return "ru"
+            if "\uac00" <= token[0] <= "\ud7a3":
+                return "ko"
+        langs = [e.article.lang for e in self._entries.values() if e.article.lang in ("en", "ro")]
+        return max(set(langs), key=langs.count) if langs else "en"
+
+
+def _sorted_rows(entries: list[Entry]) -> npt.NDArray[np.int64]:
+    """Row numbers of `entries` re-ordered so that the entries come in id order."""
+    bounds = np.concatenate([[0], np.cumsum([e.n_rows for e in entries])])
+    order = sorted(range(len(entries)), key=lambda i: entries[i].article.id)
+    parts = [np.arange(bounds[i], bounds[i + 1], dtype=np.int64) for i in order]
+    return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
+
+
+def _combine(
+    mats: Matrices, query_w: SparseVec, query_c: SparseVec, char_weight: float
+) -> FloatArray:
+    word = gather_scores(mats.word, query_w, mats.n_slots)
+    char = gather_scores(mats.char, query_c, mats.n_slots)
+    combined = (word + char_weight * char) / (1.0 + char_weight)
+    return combined.astype(np.float32)

@@ -1,0 +1,148 @@
+"""Global sparse matrices assembled from the stored entries, and query-time scoring."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import scipy.sparse as sp
+
+from bot.knowledge import contrast
+from bot.knowledge.entries import Entry, Spaces, word_rows
+from bot.knowledge.terms import FloatArray, IdArray, SparseVec
+
+Csr = Any
+
+
+def stack(vectors: Sequence[SparseVec], n_cols: int) -> Csr:
+    """One CSR row per sparse vector."""
+    lengths = np.fromiter((len(v.ids) for v in vectors), dtype=np.int64, count=len(vectors))
+    indptr = np.zeros(len(vectors) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=indptr[1:])
+    if len(vectors) and indptr[-1]:
+        indices = np.concatenate([v.ids for v in vectors])
+        data = np.concatenate([v.vals for v in vectors])
+    else:
+        indices = np.zeros(0, dtype=np.int32)
+        data = np.zeros(0, dtype=np.float32)
+    return sp.csr_matrix((data, indices, indptr), shape=(len(vectors), n_cols))
+
+
+def _by_slot(entries: Sequence[Entry], n_slots: int, pick: str, n_cols: int) -> Csr:
+    """Centroids in slot order; dead slots stay empty rows."""
+    vectors = [SparseVec.empty()] * n_slots
+    for entry in entries:
+        vectors[entry.slot] = getattr(entry, pick)
+    return stack(vectors, n_cols)
+
+
+@dataclass(slots=True)
+class RowSet:
+    """Every stored row, with what the contrast step needs, and a way to write state back."""
+
+    entries: list[Entry]
+    rows: Csr
+    gold_slots: IdArray
+    centroids: Csr
+    live: npt.NDArray[np.bool_]
+    bounds: npt.NDArray[np.int64]
+
+    def state(self) -> contrast.RowState:
+        def cat(name: str, dtype: type) -> Any:
+            parts = [getattr(e, name) for e in self.entries]
+            blank = [
+                np.zeros(e.n_rows, dtype=dtype) if len(p) != e.n_rows else p
+                for e, p in zip(self.entries, parts, strict=True)
+            ]
+            return np.concatenate(blank) if blank else np.zeros(0, dtype=dtype)
+
+        return contrast.RowState(
+            cat("gold", np.float32), cat("offender", np.int32), cat("offender_score", np.float32)
+        )
+
+    def store(self, state: contrast.RowState, where: npt.NDArray[np.int64]) -> None:
+        """Write the state of rows `where` (global row numbers) back to their entries."""
+        if len(where) == self.bounds[-1] and np.array_equal(where, np.arange(len(where))):
+            for entry, lo, hi in zip(self.entries, self.bounds[:-1], self.bounds[1:], strict=True):
+                entry.gold = state.gold[lo:hi].copy()
+                entry.offender = state.offender[lo:hi].copy()
+                entry.offender_score = state.offender_score[lo:hi].copy()
+            return
+        owner = np.searchsorted(self.bounds, where, side="right") - 1
+        for position in np.unique(owner):
+            entry = self.entries[position]
+            mine = owner == position
+            local = where[mine] - self.bounds[position]
+            size = entry.n_rows
+            if len(entry.gold) != size:
+                entry.gold = np.zeros(size, dtype=np.float32)
+                entry.offender = np.full(size, -1, dtype=np.int32)
+                entry.offender_score = np.zeros(size, dtype=np.float32)
+            entry.gold[local] = state.gold[mine]
+            entry.offender[local] = state.offender[mine]
+            entry.offender_score[local] = state.offender_score[mine]
+
+
+def assemble_rows(entries: Iterable[Entry], n_slots: int, spaces: Spaces) -> RowSet:
+    listed = list(entries)
+    sizes = np.fromiter((e.n_rows for e in listed), dtype=np.int64, count=len(listed))
+    bounds = np.zeros(len(listed) + 1, dtype=np.int64)
+    np.cumsum(sizes, out=bounds[1:])
+    slots = np.fromiter((e.slot for e in listed), dtype=np.int32, count=len(listed))
+    live = np.zeros(n_slots, dtype=bool)
+    live[slots] = True
+    return RowSet(
+        listed,
+        word_rows(listed, spaces),
+        np.repeat(slots, sizes).astype(np.int32),
+        _by_slot(listed, n_slots, "word_centroid", len(spaces.words)),
+        live,
+        bounds,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Matrices:
+    """Feature-major (inverted) matrices used to score questions."""
+
+    word: Csr
+    char: Csr
+    n_slots: int
+    langs: tuple[str, ...]
+    live: npt.NDArray[np.bool_]
+
+    def lang_mask(self, lang: str) -> npt.NDArray[np.bool_]:
+        same = self.live & (np.array(self.langs, dtype=object) == lang)
+        return same if same.any() else self.live
+
+
+def query_matrices(
+    entries: Iterable[Entry], n_slots: int, spaces: Spaces, params: contrast.ContrastParams
+) -> Matrices:
+    rows = assemble_rows(entries, n_slots, spaces)
+    delta = contrast.correction(rows.rows, rows.gold_slots, rows.state(), rows.centroids, params)
+    word = (rows.centroids + delta).T.tocsr()
+    char = _by_slot(rows.entries, n_slots, "char_centroid", len(spaces.chars)).T.tocsr()
+    langs = [""] * n_slots
+    for entry in rows.entries:
+        langs[entry.slot] = entry.article.lang
+    return Matrices(word, char, n_slots, tuple(langs), rows.live)
+
+
+def gather_scores(matrix: Csr, query: SparseVec, n_slots: int) -> FloatArray:
+    """query . matrix[:, slot] for every slot, reading only the query's feature rows."""
+    if len(query.ids) == 0:
+        return np.zeros(n_slots, dtype=np.float32)
+    indptr = matrix.indptr
+    starts = indptr[query.ids]
+    lengths = indptr[query.ids + 1] - starts
+    total = int(lengths.sum())
+    if total == 0:
+        return np.zeros(n_slots, dtype=np.float32)
+    offsets = np.repeat(starts - np.cumsum(lengths) + lengths, lengths) + np.arange(total)
+    weights = np.repeat(query.vals, lengths) * matrix.data[offsets]
+    scores = np.bincount(matrix.indices[offsets], weights=weights, minlength=n_slots)
+    return scores.astype(np.float32)
