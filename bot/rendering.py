@@ -14,11 +14,11 @@ from typing import Any
 
 from jinja2 import (
     ChoiceLoader,
-    TemplateSyntaxError,
     FileSystemLoader,
     StrictUndefined,
     TemplateError,
     TemplateNotFound,
+    TemplateSyntaxError,
     select_autoescape,
 )
 from jinja2.meta import find_undeclared_variables

@@ -26,6 +26,7 @@ from bot.domain.model import (
     Sender,
 )
 from bot.domain.ports import UnitOfWork
+from bot.storage.errors import StorageConfigError
 from bot.storage.repositories._base import PerDialect
 from bot.storage.repositories.contacts import _IN_CHUNK
 from bot.storage.sqlite_inline import InlineSqliteConnection
@@ -167,5 +168,5 @@ async def test_get_many_beyond_one_chunk(storage: Storage) -> None:
 def test_a_database_without_statements_is_reported() -> None:
     statements = PerDialect(lambda insert: insert(settings))
     conn: Any = SimpleNamespace(dialect=SimpleNamespace(name="mysql"))
-    with pytest.raises(NotImplementedError, match="'mysql'"):
+    with pytest.raises(StorageConfigError, match="'mysql'"):
         statements.of(conn)

@@ -28,6 +28,8 @@ from sqlalchemy.engine import CursorResult, Dialect
 from sqlalchemy.sql import Executable
 from sqlalchemy.sql.elements import BindParameter
 
+from bot.storage.errors import StorageConfigError
+
 Insert = postgresql.Insert | sqlite.Insert
 InsertFactory = Callable[[Table], Insert]
 
@@ -63,7 +65,8 @@ class PerDialect(Generic[S]):
         try:
             return self._by_dialect[name]
         except KeyError:
-            raise NotImplementedError(f"no statement for the {name!r} database") from None
+            # create_engine only builds SQLite and PostgreSQL engines; say so if that changes.
+            raise StorageConfigError(f"Nudge does not support the {name!r} database") from None
 
 
 def binds(table: Table, *names: str) -> dict[Column[Any], BindParameter[Any]]:
