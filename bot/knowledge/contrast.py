@@ -33,7 +33,7 @@ Csr = Any  # scipy.sparse.csr_matrix; scipy ships no type information
 WORK_BUDGET = 20_000_000
 """Multiply-adds allowed for one offender search. Small KBs never reach it; for thousands of
 articles the most common word features are left out of the search (not out of scoring)."""
-_CHUNK_CELLS = 20_000_000
+_CHUNK_CELLS = 4_000_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,10 +66,22 @@ def _kept_features(rows: Csr, centroids_t: Csr) -> npt.NDArray[np.bool_]:
 
 
 def _row_dots(rows: Csr, centroids: Csr, slots: IdArray) -> FloatArray:
-    """Cosine of each row with the centroid of the given slot (-1 gives 0)."""
-    safe = np.where(slots >= 0, slots, 0)
-    dots = np.asarray(rows.multiply(centroids[safe]).sum(axis=1)).ravel()
-    return np.where(slots >= 0, dots, 0.0).astype(np.float32)
+    """Cosine of each row with the centroid of the given slot (-1 gives 0), by looking each
+    row term up in the centroids (sorted keys): gathering the 100,000 centroid rows into one
+    matrix would cost more memory than the index keeps."""
+    if not centroids.has_sorted_indices:
+        centroids = centroids.sorted_indices()
+    width = np.int64(centroids.shape[1])
+    owner = np.repeat(np.arange(centroids.shape[0], dtype=np.int64), np.diff(centroids.indptr))
+    known = owner * width + centroids.indices
+    row_of = np.repeat(np.arange(rows.shape[0]), np.diff(rows.indptr))
+    slot = slots[row_of].astype(np.int64)
+    wanted = slot * width + rows.indices
+    at = np.minimum(np.searchsorted(known, wanted), max(0, len(known) - 1))
+    hit = (slot >= 0) & (known[at] == wanted) if len(known) else np.zeros(len(wanted), bool)
+    products = np.where(hit, centroids.data[at] * rows.data, 0.0)
+    dots = np.bincount(row_of, weights=products, minlength=rows.shape[0])
+    return dots.astype(np.float32)
 
 
 def _best_other(scores: Csr, gold: IdArray, dead: npt.NDArray[np.bool_]) -> IdArray:

@@ -50,9 +50,10 @@ class Entry:
     offender: IdArray = field(default_factory=_empty_i)
     offender_score: FloatArray = field(default_factory=_empty_f)
 
-    @property
-    def n_rows(self) -> int:
-        return self.words.n_rows
+    n_rows: int = 0  # phrasings; a plain field because it is read 100,000s of times
+
+    def __post_init__(self) -> None:
+        self.n_rows = self.words.n_rows
 
 
 @dataclass(slots=True)
@@ -95,19 +96,25 @@ def featurise(articles: Sequence[Article], first_slot: int, spaces: Spaces) -> l
     ]
 
 
-def count(
-    entries: Sequence[Entry], spaces: Spaces, sign: int, char_counts: Csr | None = None
-) -> Csr | None:
-    """Add (1) or withdraw (-1) the entries' rows from the document frequencies; returns
-    the entries' char counts (phrasings x n-grams) so that `derive` need not redo them."""
+CHUNK_ENTRIES = 1000
+"""Char counts are made for this many articles at a time: for 10,000 articles all at once
+they would be the largest object of the build (~100 MB) for no gain in speed."""
+
+
+def _chunks(entries: Sequence[Entry]) -> list[Sequence[Entry]]:
+    return [entries[i : i + CHUNK_ENTRIES] for i in range(0, len(entries), CHUNK_ENTRIES)]
+
+
+def count(entries: Sequence[Entry], spaces: Spaces, sign: int) -> None:
+    """Add (1) or withdraw (-1) the entries' rows from the document frequencies."""
     if not entries:
-        return None
+        return
     n_rows = sum(e.n_rows for e in entries)
     words = np.concatenate([e.words.ids for e in entries])
     spaces.words.add_counts(words, n_rows, sign)
-    chars = char_counts if char_counts is not None else _char_counts(entries, spaces)
-    spaces.chars.add_counts(chars.indices.astype(np.int32), n_rows, sign)
-    return chars
+    for chunk in _chunks(entries):
+        spaces.chars.add_counts(_char_counts(chunk, spaces).indices, 0, sign)
+    spaces.chars.rows += sign * n_rows
 
 
 def _char_counts(entries: Sequence[Entry], spaces: Spaces) -> Csr:
@@ -123,18 +130,20 @@ def word_rows(entries: Sequence[Entry], spaces: Spaces) -> Csr:
     return weighted_rows(counts, spaces.words.idf())
 
 
-def derive(entries: Sequence[Entry], spaces: Spaces, char_counts: Csr | None = None) -> None:
+def derive(entries: Sequence[Entry], spaces: Spaces) -> None:
     """Word and char centroids of the entries under the current IDF snapshots."""
     if not entries:
         return
     owners = np.repeat(np.arange(len(entries), dtype=np.int32), [e.n_rows for e in entries])
     word = centroids(word_rows(entries, spaces), owners, len(entries))
-    chars = char_counts if char_counts is not None else _char_counts(entries, spaces)
-    chars.resize((chars.shape[0], len(spaces.chars)))
-    char = centroids(weighted_rows(chars, spaces.chars.idf()), owners, len(entries))
     for position, entry in enumerate(entries):
         entry.word_centroid = _row(word, position)
-        entry.char_centroid = _row(char, position)
+    idf = spaces.chars.idf()
+    for chunk in _chunks(entries):
+        owners = np.repeat(np.arange(len(chunk), dtype=np.int32), [e.n_rows for e in chunk])
+        char = centroids(weighted_rows(_char_counts(chunk, spaces), idf), owners, len(chunk))
+        for position, entry in enumerate(chunk):
+            entry.char_centroid = _row(char, position)
 
 
 def _row(matrix: Csr, position: int) -> SparseVec:

@@ -43,20 +43,25 @@ class EvalReport:
     build_s: float
 
     def as_dict(self) -> dict[str, Any]:
-        """The `nudge kb eval --json` object."""
+        """The `nudge kb eval --json` object (an undefined rate, e.g. precision without any
+        hand-off, is null: JSON has no NaN)."""
         return {
-            "in_scope_top1": round(self.in_scope_top1, 4),
-            "oos_recall": round(self.oos_recall, 4),
-            "oos_precision": round(self.oos_precision, 4),
+            "in_scope_top1": _rate(self.in_scope_top1),
+            "oos_recall": _rate(self.oos_recall),
+            "oos_precision": _rate(self.oos_precision),
             "p50_ms": round(self.p50_ms, 3),
             "p99_ms": round(self.p99_ms, 3),
             "thresholds": self.thresholds.as_dict(),
-            "never_reject": round(self.never_reject, 4),
-            "auroc": round(self.auroc, 4),
+            "never_reject": _rate(self.never_reject),
+            "auroc": _rate(self.auroc),
             "n_in_scope": self.n_in_scope,
             "n_oos": self.n_oos,
             "build_s": round(self.build_s, 3),
         }
+
+
+def _rate(value: float) -> float | None:
+    return None if np.isnan(value) else round(value, 4)
 
 
 def _read_jsonl(path: Path) -> list[dict[str, Any]]:

@@ -16,19 +16,21 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
-import numpy.typing as npt
 
 from bot.knowledge import contrast
 from bot.knowledge.entries import Entry, Spaces, count, derive, featurise
-from bot.knowledge.matrices import Matrices, assemble_rows, gather_scores, query_matrices
+from bot.knowledge.matrices import (
+    Matrices,
+    RowSet,
+    assemble_rows,
+    gather_scores,
+    query_matrices,
+)
 from bot.knowledge.model import Article, Match
 from bot.knowledge.terms import FloatArray, SparseVec
 from bot.knowledge.text import tokens
-
-Csr = Any  # scipy.sparse matrix
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +51,7 @@ class KnowledgeIndex:
         self._slots: list[str | None] = []
         self._changed_rows = 0
         self._matrices: Matrices | None = None
+        self._rows: RowSet | None = None  # assembled by the last update, reused by search
         self._derived = False
         self.upsert(articles)
 
@@ -71,9 +74,9 @@ class KnowledgeIndex:
         for entry in fresh:
             self._slots.append(entry.article.id)
             self._entries[entry.article.id] = entry
-        char_counts = count(fresh, self._spaces, +1)
+        count(fresh, self._spaces, +1)
         self._changed_rows += sum(entry.n_rows for entry in fresh)
-        self._update(fresh, dead, char_counts)
+        self._update(fresh, dead)
 
     def remove(self, article_ids: Iterable[str]) -> None:
         dead = self._drop([i for i in dict.fromkeys(article_ids) if i in self._entries])
@@ -120,31 +123,30 @@ class KnowledgeIndex:
         self._changed_rows += sum(entry.n_rows for entry in entries)
         return [entry.slot for entry in entries]
 
-    def _update(self, fresh: list[Entry], dead: list[int], char_counts: Csr | None = None) -> None:
+    def _update(self, fresh: list[Entry], dead: list[int]) -> None:
         self._matrices = None
+        self._rows = None
         total = max(1, self._spaces.words.rows)
-        everything = len(fresh) == len(self._entries)
         if self._changed_rows > self.params.refreeze_fraction * total or not self._derived:
-            self._derive_all(char_counts if everything else None)
+            self._derive_all()
             return
-        derive(fresh, self._spaces, char_counts)
+        derive(fresh, self._spaces)
         self._rechallenge(fresh, dead)
 
-    def _derive_all(self, char_counts: Csr | None = None) -> None:
+    def _derive_all(self) -> None:
         """Compact the slots, snapshot IDF, weigh everything, search every offender."""
         self._spaces.words.freeze()
         self._spaces.chars.freeze()
         # Slots in id order: the result must not depend on the order articles arrived in.
-        if char_counts is not None:  # rows in arrival order: follow the entries' new order
-            char_counts = char_counts[_sorted_rows(list(self._entries.values()))]
         self._entries = dict(sorted(self._entries.items()))
         self._slots = list(self._entries)
         for slot, entry in enumerate(self._entries.values()):
             entry.slot = slot
-        derive(list(self._entries.values()), self._spaces, char_counts)
+        derive(list(self._entries.values()), self._spaces)
         rows = assemble_rows(self._entries.values(), len(self._slots), self._spaces)
         state = contrast.search_offenders(rows.rows, rows.gold_slots, rows.centroids, rows.live)
         rows.store(state, np.arange(rows.rows.shape[0]))
+        self._rows = rows
         self._changed_rows = 0
         self._derived = True
 
@@ -157,17 +159,27 @@ class KnowledgeIndex:
         redo = np.flatnonzero(stale)
         keep = np.flatnonzero(~stale)
         kept = contrast.RowState(state.gold[keep], state.offender[keep], state.offender_score[keep])
-        rows.store(contrast.challenge(rows.rows[keep], kept, rows.centroids, new_slots), keep)
+        challenged = contrast.challenge(rows.rows[keep], kept, rows.centroids, new_slots)
+        moved = np.flatnonzero(challenged.offender != kept.offender)
+        rows.store(
+            contrast.RowState(
+                challenged.gold[moved],
+                challenged.offender[moved],
+                challenged.offender_score[moved],
+            ),
+            keep[moved],
+        )
         if len(redo):
             found = contrast.search_offenders(
                 rows.rows[redo], rows.gold_slots[redo], rows.centroids, rows.live
             )
             rows.store(found, redo)
+        self._rows = rows
 
     def _assemble(self) -> Matrices:
-        self._matrices = query_matrices(
-            self._entries.values(), len(self._slots), self._spaces, self.params.contrast
-        )
+        rows = self._rows or assemble_rows(self._entries.values(), len(self._slots), self._spaces)
+        self._matrices = query_matrices(rows, len(self._slots), self._spaces, self.params.contrast)
+        self._rows = None  # its matrices are large; the query matrices are what is kept
         return self._matrices
 
     def _guess_lang(self, text: str) -> str:
@@ -178,14 +190,6 @@ class KnowledgeIndex:
                 return "ko"
         langs = [e.article.lang for e in self._entries.values() if e.article.lang in ("en", "ro")]
         return max(set(langs), key=langs.count) if langs else "en"
-
-
-def _sorted_rows(entries: list[Entry]) -> npt.NDArray[np.int64]:
-    """Row numbers of `entries` re-ordered so that the entries come in id order."""
-    bounds = np.concatenate([[0], np.cumsum([e.n_rows for e in entries])])
-    order = sorted(range(len(entries)), key=lambda i: entries[i].article.id)
-    parts = [np.arange(bounds[i], bounds[i + 1], dtype=np.int64) for i in order]
-    return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
 
 
 def _combine(

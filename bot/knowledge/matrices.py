@@ -71,19 +71,27 @@ class RowSet:
                 entry.offender = state.offender[lo:hi].copy()
                 entry.offender_score = state.offender_score[lo:hi].copy()
             return
+        if not len(where):
+            return
         owner = np.searchsorted(self.bounds, where, side="right") - 1
-        for position in np.unique(owner):
+        order = np.argsort(owner, kind="stable")
+        where, owner = where[order], owner[order]
+        gold, offender, score = (
+            state.gold[order],
+            state.offender[order],
+            state.offender_score[order],
+        )
+        positions, firsts = np.unique(owner, return_index=True)
+        for position, lo, hi in zip(positions, firsts, [*firsts[1:], len(owner)], strict=True):
             entry = self.entries[position]
-            mine = owner == position
-            local = where[mine] - self.bounds[position]
-            size = entry.n_rows
-            if len(entry.gold) != size:
-                entry.gold = np.zeros(size, dtype=np.float32)
-                entry.offender = np.full(size, -1, dtype=np.int32)
-                entry.offender_score = np.zeros(size, dtype=np.float32)
-            entry.gold[local] = state.gold[mine]
-            entry.offender[local] = state.offender[mine]
-            entry.offender_score[local] = state.offender_score[mine]
+            local = where[lo:hi] - self.bounds[position]
+            if len(entry.gold) != entry.n_rows:
+                entry.gold = np.zeros(entry.n_rows, dtype=np.float32)
+                entry.offender = np.full(entry.n_rows, -1, dtype=np.int32)
+                entry.offender_score = np.zeros(entry.n_rows, dtype=np.float32)
+            entry.gold[local] = gold[lo:hi]
+            entry.offender[local] = offender[lo:hi]
+            entry.offender_score[local] = score[lo:hi]
 
 
 def assemble_rows(entries: Iterable[Entry], n_slots: int, spaces: Spaces) -> RowSet:
@@ -120,9 +128,8 @@ class Matrices:
 
 
 def query_matrices(
-    entries: Iterable[Entry], n_slots: int, spaces: Spaces, params: contrast.ContrastParams
+    rows: RowSet, n_slots: int, spaces: Spaces, params: contrast.ContrastParams
 ) -> Matrices:
-    rows = assemble_rows(entries, n_slots, spaces)
     delta = contrast.correction(rows.rows, rows.gold_slots, rows.state(), rows.centroids, params)
     word = (rows.centroids + delta).T.tocsr()
     char = _by_slot(rows.entries, n_slots, "char_centroid", len(spaces.chars)).T.tocsr()

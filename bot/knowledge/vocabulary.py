@@ -28,14 +28,38 @@ def pair_key(first: int, second: int) -> int:
     return (first << 32) | second
 
 
+class _Ragged:
+    """Rows of ints that only grow, readable as (ptr, flat) numpy arrays; rows added since
+    the last read are converted alone (an upsert adds a few tokens to 20,000)."""
+
+    def __init__(self) -> None:
+        self._ptr = np.zeros(1, dtype=np.int64)
+        self._flat = np.zeros(0, dtype=np.int64)
+        self._pending: list[list[int]] = []
+
+    def __len__(self) -> int:
+        return len(self._ptr) - 1 + len(self._pending)
+
+    def append(self, row: list[int]) -> None:
+        self._pending.append(row)
+
+    def arrays(self) -> tuple[Int64Array, Int64Array]:
+        if self._pending:
+            lengths = np.array([len(r) for r in self._pending], dtype=np.int64)
+            added = np.array([i for r in self._pending for i in r], dtype=np.int64)
+            self._ptr = np.concatenate([self._ptr, self._ptr[-1] + np.cumsum(lengths)])
+            self._flat = np.concatenate([self._flat, added])
+            self._pending = []
+        return self._ptr, self._flat
+
+
 class TokenTable:
     def __init__(self, words: TermSpace, chars: TermSpace) -> None:
         self._words = words
         self._chars = chars
         self._ids: dict[str, dict[str, int]] = {}
-        self._terms: list[list[int]] = []
-        self._grams: list[list[int]] = []
-        self._term_csr: tuple[Int64Array, Int64Array] | None = None
+        self._terms = _Ragged()  # token -> word term ids
+        self._grams = _Ragged()  # token -> char n-gram ids (repeats kept)
         self._gram_matrix: Csr | None = None
 
     def __len__(self) -> int:
@@ -59,22 +83,13 @@ class TokenTable:
             self._terms.append([words.setdefault(t, len(words)) for t in word_terms(token, lang)])
             # Repeated n-grams stay repeated: the sparse product sums them into counts.
             self._grams.append([chars.setdefault(g, len(chars)) for g in char_terms(token)])
-            self._term_csr = None
             self._gram_matrix = None
         return token_id
-
-    def _terms_of(self) -> tuple[Int64Array, Int64Array]:
-        if self._term_csr is None:
-            ptr = np.zeros(len(self._terms) + 1, dtype=np.int64)
-            np.cumsum([len(t) for t in self._terms], out=ptr[1:])
-            flat = np.fromiter((i for t in self._terms for i in t), np.int64, int(ptr[-1]))
-            self._term_csr = (ptr, flat)
-        return self._term_csr
 
     def word_pairs(self, tokens: Int64Array, rows: Int64Array) -> tuple[Int64Array, Int64Array]:
         """(row, word term id) for stored token rows: each token's stems, then the bigrams
         of consecutive stems within a row (new bigrams get ids)."""
-        ptr, flat = self._terms_of()
+        ptr, flat = self._terms.arrays()
         starts, lengths = ptr[tokens], ptr[tokens + 1] - ptr[tokens]
         total = int(lengths.sum())
         offsets = np.repeat(starts - np.cumsum(lengths) + lengths, lengths) + np.arange(total)
@@ -92,13 +107,10 @@ class TokenTable:
     def char_counts(self, tokens: Int64Array, ptr: Int64Array) -> Csr:
         """phrasings x char n-grams counts for stored token rows."""
         if self._gram_matrix is None or self._gram_matrix.shape[1] != len(self._chars):
-            lengths = [len(g) for g in self._grams]
-            gram_ptr = np.zeros(len(self._grams) + 1, dtype=np.int64)
-            np.cumsum(lengths, out=gram_ptr[1:])
-            flat = np.fromiter((i for g in self._grams for i in g), np.int32, int(gram_ptr[-1]))
+            gram_ptr, flat = self._grams.arrays()
             ones = np.ones(len(flat), dtype=np.float32)
             shape = (len(self._grams), len(self._chars))
-            self._gram_matrix = sp.csr_matrix((ones, flat, gram_ptr), shape=shape)
+            self._gram_matrix = sp.csr_matrix((ones, flat.astype(np.int32), gram_ptr), shape=shape)
         rows = sp.csr_matrix(
             (np.ones(len(tokens), np.float32), tokens, ptr),
             shape=(len(ptr) - 1, len(self._grams)),

@@ -1,8 +1,9 @@
 """Regression guard on the real benchmark (CLINC150 validation split).
 
-Floors sit well below the measured figures (never-reject 81.3 %, OOS AUROC 0.92, tuned
-in-scope 68 % / OOS recall 94 % on val) so that the test is not flaky, but a broken
-tokeniser, weighting or decision rule falls through them.
+Tuned on half of val, measured on the other half: never-reject 81.1 %, OOS AUROC 0.935,
+in-scope top-1 70.5 % at 90 % OOS recall. The run is deterministic; the floors sit well below
+those figures so that a change of machine or of a library version does not trip them, while a
+broken tokeniser, weighting, contrast step or decision rule does.
 """
 
 import os
