@@ -225,7 +225,8 @@ class _WebchatRoutes:
             await socket.send_json(error_frame("The chat is unavailable right now."))
             await ws.close(code=WSCloseCode.INTERNAL_ERROR)
             return None
-        await socket.send_json(welcome_frame(token, history))
+        telegram = self._backend.telegram_available
+        await socket.send_json(welcome_frame(token, history, telegram=telegram))
         return _Session(token=token, language=hello.language, socket=socket)
 
     async def _serve(self, ws: web.WebSocketResponse, session: _Session) -> None:

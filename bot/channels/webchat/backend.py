@@ -76,6 +76,10 @@ class WebchatBackend:
         self._on_inbound()
         return True
 
+    @property
+    def telegram_available(self) -> bool:
+        return self._telegram_username() is not None
+
     async def telegram_link(self, visitor_token: str) -> str | None:
         """A t.me deep link carrying a one-time code for this visitor; None without Telegram."""
         username = self._telegram_username()

@@ -177,11 +177,15 @@ def history_item(message: Message) -> Frame:
     }
 
 
-def welcome_frame(visitor_token: str, history: Iterable[Message]) -> Frame:
+def welcome_frame(
+    visitor_token: str, history: Iterable[Message], *, telegram: bool = False
+) -> Frame:
+    """`telegram` says whether "Continue in Telegram" can work (a Telegram bot is configured)."""
     return {
         "type": "welcome",
         "visitor_token": visitor_token,
         "history": [history_item(message) for message in history],
+        "telegram": telegram,
     }
 
 

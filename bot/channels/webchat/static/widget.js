@@ -147,7 +147,7 @@
       "aria-labelledby": "nudge-wc-title", hidden: "" });
   var head = el("div", "nudge-wc-head");
   var heading = el("h2", "nudge-wc-title", { id: "nudge-wc-title" }, title);
-  var tgButton = el("button", "nudge-wc-tg", { type: "button" }, "Telegram");
+  var tgButton = el("button", "nudge-wc-tg", { type: "button", hidden: "" }, "Telegram");
   tgButton.setAttribute("aria-label", t.telegram);
   var closeButton = el("button", "nudge-wc-close", { type: "button", "aria-label": t.close }, "✕");
   var log = el("div", "nudge-wc-log", { role: "log", "aria-live": "polite" });
@@ -332,6 +332,7 @@
       save("token", token);
       welcomed = true;
       attempts = 0;
+      tgButton.hidden = !frame.telegram;  // no Telegram bot configured: nothing to continue in
       status.textContent = "";
       showHistory(frame.history);
       pending.forEach(sendPending);
