@@ -68,6 +68,13 @@ class OutboundKind(enum.StrEnum):
     def is_marketing(self) -> bool:
         return self in (OutboundKind.FUNNEL, OutboundKind.BROADCAST)
 
+    @property
+    def priority(self) -> int:
+        """Lower goes first: a customer waiting for an answer must not wait behind a broadcast."""
+        if self.is_marketing:
+            return 2
+        return 1 if self is OutboundKind.SURVEY else 0
+
 
 class InboundStatus(enum.StrEnum):
     PENDING = "pending"

@@ -103,6 +103,8 @@ outbox = Table(
     Column("text", Text, nullable=False),
     Column("buttons", Json, nullable=False),
     Column("kind", String(32), nullable=False),
+    # From the kind (OutboundKind.priority): replies before surveys before marketing.
+    Column("priority", Integer, nullable=False, server_default="0"),
     Column("status", String(32), nullable=False),
     Column("not_before", UTCDateTime(), nullable=False),
     Column("attempts", Integer, nullable=False),
@@ -112,10 +114,10 @@ outbox = Table(
     Column("updated_at", UTCDateTime(), nullable=False),
     Column("sent_at", UTCDateTime()),
     UniqueConstraint("key"),
-    # The dispatcher's claim: WHERE status = 'pending' AND not_before <= now ORDER BY id.
-    # Walking pending rows in id order and filtering on not_before stops after LIMIT rows; an
-    # index led by not_before would have to collect and sort every due row of a backlog.
-    Index("ix_outbox_status_id", "status", "id"),
+    # The dispatcher's claim: WHERE status = 'pending' AND not_before <= now
+    # ORDER BY priority, id. Walking pending rows in that order and filtering on not_before stops
+    # after LIMIT rows; an index led by not_before would sort every due row of a backlog.
+    Index("ix_outbox_status_priority_id", "status", "priority", "id"),
     # Suppression on opt-out / block: the pending rows of one contact.
     Index("ix_outbox_contact_id_status", "contact_id", "status"),
     sqlite_autoincrement=True,

@@ -290,3 +290,25 @@ async def test_long_text_becomes_ordered_parts(storage, clock) -> None:
     await make_dispatcher(storage, clock, gateway).tick()
 
     assert [m.text.split(" ")[1] for m in gateway.sent] == ["0", "1", "2"]
+
+
+async def test_a_reply_does_not_wait_behind_a_broadcast_backlog(storage, clock) -> None:
+    gateway = ScriptedGateway()
+    contact = await new_contact(storage)
+    for i in range(30):
+        await enqueue(
+            storage,
+            clock,
+            contact,
+            f"offer {i}",
+            address=str(1000 + i),
+            kind=OutboundKind.BROADCAST,
+            key=f"b{i}",
+        )
+    await enqueue(storage, clock, contact, "your answer", address="42", key="reply")
+    dispatcher = make_dispatcher(storage, clock, gateway, RateLimits(5, 1, 20, enabled=True))
+
+    await dispatcher.tick()  # five sends allowed this second
+
+    assert gateway.attempts[0] == "your answer"
+    assert len(gateway.attempts) == 5

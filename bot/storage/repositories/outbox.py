@@ -98,6 +98,7 @@ def _build_add(insert: InsertFactory) -> Executable:
                 "text",
                 "buttons",
                 "kind",
+                "priority",
                 "not_before",
                 "created_at",
                 "updated_at",
@@ -133,7 +134,7 @@ _DUE = (
         outbox.c.status == OutboxStatus.PENDING.value,
         outbox.c.not_before <= bindparam("now"),
     )
-    .order_by(outbox.c.id)
+    .order_by(outbox.c.priority, outbox.c.id)
     .limit(bindparam("limit", type_=Integer))
     .with_for_update(skip_locked=True)
 )
@@ -199,6 +200,7 @@ class SqlOutboxRepository(SqlRepository):
             "text": draft.text,
             "buttons": _buttons_to_json(draft.buttons),
             "kind": draft.kind.value,
+            "priority": draft.kind.priority,
             "not_before": draft.not_before or at,
             "created_at": at,
             "updated_at": at,
@@ -219,8 +221,8 @@ class SqlOutboxRepository(SqlRepository):
             return []
         params = {"now": now, "limit": limit, "updated_at": now}
         claimed = [_to_outbound(row) for row in await self._conn.execute(_CLAIM_DUE, params)]
-        # RETURNING has no defined order.
-        return sorted(claimed, key=lambda message: message.id)
+        # RETURNING has no defined order; the claim's is priority, then age.
+        return sorted(claimed, key=lambda message: (message.kind.priority, message.id))
 
     async def finish(
         self,
