@@ -14,6 +14,7 @@ from bot import __version__
 from bot.checks import check_project
 from bot.config import ConfigError, Settings, load_settings
 from bot.kb_cli import add_kb_commands, run_kb_command
+from bot.logging_setup import configure_logging
 
 log = logging.getLogger("nudge")
 
@@ -65,7 +66,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     settings = _load(args.config)
     if settings is None:
         return 1
-    _configure_logging(settings.logging.level)
+    configure_logging(settings.logging.level, settings.logging.format)
     if args.command == "kb":
         return run_kb_command(args, settings)
     if args.command == "db":
@@ -124,13 +125,3 @@ async def _run(settings: Settings, *, migrate: bool) -> int:
         log.info("stopping")
         await app.stop()
     return 0
-
-
-def _configure_logging(level: str) -> None:
-    logging.basicConfig(
-        level=getattr(logging, level, logging.INFO),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    logging.getLogger("aiogram").setLevel(logging.WARNING)
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)
-    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
