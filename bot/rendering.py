@@ -56,12 +56,6 @@ class Renderer:
         primary = (language or "").split("-")[0].lower()
         return [lang for lang in dict.fromkeys([primary, self._default]) if lang]
 
-    def has(self, name: str, language: str | None = None) -> bool:
-        return any(
-            (self._dir / lang / f"{name}{TEMPLATE_SUFFIX}").is_file()
-            for lang in self.languages_for(language)
-        )
-
     def render(self, name: str, language: str | None, context: Mapping[str, Any]) -> str:
         for lang in self.languages_for(language):
             path = f"{lang}/{name}{TEMPLATE_SUFFIX}"
@@ -93,12 +87,6 @@ class Renderer:
         except TemplateSyntaxError as exc:
             raise RenderError(f"{path}:{exc.lineno}: {exc.message}") from exc
         return set(find_undeclared_variables(tree))
-
-    def render_string(self, source: str, context: Mapping[str, Any]) -> str:
-        try:
-            return self._env.from_string(source).render(**context).strip()
-        except TemplateError as exc:
-            raise RenderError(str(exc)) from exc
 
 
 def _error_line(exc: TemplateError) -> int | None:

@@ -44,15 +44,6 @@ class OutboxStatus(enum.StrEnum):
     SUPPRESSED = "suppressed"
     UNKNOWN = "unknown"  # the request went out and no answer came back: never blindly repeated
 
-    @property
-    def is_final(self) -> bool:
-        return self in FINAL_OUTBOX_STATUSES
-
-
-FINAL_OUTBOX_STATUSES = frozenset(
-    {OutboxStatus.SENT, OutboxStatus.FAILED, OutboxStatus.SUPPRESSED, OutboxStatus.UNKNOWN}
-)
-
 
 class OutboundKind(enum.StrEnum):
     """Who produced an outbound message; marketing kinds are suppressed for opted-out contacts."""

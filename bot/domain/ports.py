@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
@@ -265,10 +265,3 @@ class ChannelGateway(Protocol):
     max_text_length: int
 
     async def send(self, message: OutboundMessage) -> SendResult: ...
-
-
-class GatewayRegistry(Protocol):
-    def get(self, channel: Channel) -> ChannelGateway | None: ...
-
-
-Gateways = Sequence[ChannelGateway]
