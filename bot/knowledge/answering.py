@@ -60,6 +60,7 @@ class KnowledgeBase:
         """Replace everything (start-up)."""
         self._documents = {d.id: d for d in documents}
         self._index = KnowledgeIndex(to_article(d) for d in self._documents.values())
+        self._index.prepare()
 
     def apply(self, change: KbChange) -> None:
         """Apply a reload: only the changed articles are re-indexed."""
@@ -69,6 +70,7 @@ class KnowledgeBase:
         for document in change.upserted:
             self._documents[document.id] = document
         self._index.upsert(to_article(d) for d in change.upserted)
+        self._index.prepare()
 
     def rank(self, question: str, language: str | None) -> list[Match]:
         return self._index.search(question, lang=language, limit=SEARCH_DEPTH)

@@ -130,6 +130,11 @@ def word_rows(entries: Sequence[Entry], spaces: Spaces) -> Csr:
     return weighted_rows(counts, spaces.words.idf())
 
 
+def char_rows(entries: Sequence[Entry], spaces: Spaces) -> Csr:
+    """Weighted char rows of the entries (current IDF snapshot)."""
+    return weighted_rows(_char_counts(entries, spaces), spaces.chars.idf())
+
+
 def derive(entries: Sequence[Entry], spaces: Spaces) -> None:
     """Word and char centroids of the entries under the current IDF snapshots."""
     if not entries:

@@ -88,6 +88,12 @@ class KnowledgeIndex:
         self._derive_all()
         self._matrices = None
 
+    def prepare(self) -> None:
+        """Build the search matrices now (after a load or an update) rather than during the
+        first customer's question: on a small KB that includes the fine-tuning step."""
+        if self._entries and self._matrices is None:
+            self._assemble()
+
     def search(self, text: str, lang: str | None = None, limit: int = 5) -> list[Match]:
         """Best articles first. `lang` picks the stemmer for the question and restricts the
         search to articles in that language when there are any."""
@@ -178,7 +184,9 @@ class KnowledgeIndex:
 
     def _assemble(self) -> Matrices:
         rows = self._rows or assemble_rows(self._entries.values(), len(self._slots), self._spaces)
-        self._matrices = query_matrices(rows, len(self._slots), self._spaces, self.params.contrast)
+        self._matrices = query_matrices(
+            rows, len(self._slots), self._spaces, self.params.contrast, self.params.char_weight
+        )
         self._rows = None  # its matrices are large; the query matrices are what is kept
         return self._matrices
 

@@ -11,7 +11,7 @@ import numpy.typing as npt
 import scipy.sparse as sp
 
 from bot.knowledge import contrast
-from bot.knowledge.entries import Entry, Spaces, word_rows
+from bot.knowledge.entries import Entry, Spaces, char_rows, word_rows
 from bot.knowledge.terms import FloatArray, IdArray, SparseVec
 
 Csr = Any
@@ -128,15 +128,45 @@ class Matrices:
 
 
 def query_matrices(
-    rows: RowSet, n_slots: int, spaces: Spaces, params: contrast.ContrastParams
+    rows: RowSet,
+    n_slots: int,
+    spaces: Spaces,
+    params: contrast.ContrastParams,
+    char_weight: float = 1.0,
 ) -> Matrices:
     delta = contrast.correction(rows.rows, rows.gold_slots, rows.state(), rows.centroids, params)
     word = (rows.centroids + delta).T.tocsr()
     char = _by_slot(rows.entries, n_slots, "char_centroid", len(spaces.chars)).T.tocsr()
+    word, char = _fine_tuned(rows, word, char, spaces, params, char_weight)
     langs = [""] * n_slots
     for entry in rows.entries:
         langs[entry.slot] = entry.article.lang
     return Matrices(word, char, n_slots, tuple(langs), rows.live)
+
+
+def _fine_tuned(
+    rows: RowSet,
+    word: Csr,
+    char: Csr,
+    spaces: Spaces,
+    params: contrast.ContrastParams,
+    char_weight: float,
+) -> tuple[Csr, Csr]:
+    """Small KBs: the word and char matrices fine-tuned jointly as one softmax regression
+    over the combined score (contrast.fine_tune); large ones are returned as they are."""
+    n_rows, n_slots = rows.rows.shape[0], word.shape[1]
+    if char_weight <= 0 or n_rows * n_slots > params.tune_cells:
+        return word, char
+    word_share, char_share = 1.0 / (1.0 + char_weight), char_weight / (1.0 + char_weight)
+    weights = sp.vstack([word * word_share, char * char_share]).tocsr()
+    features = sp.hstack([rows.rows, char_rows(rows.entries, spaces)]).tocsr()
+    tuned = contrast.fine_tune(weights, features, rows.gold_slots, rows.live, params)
+    if tuned is None:
+        return word, char
+    n_word = word.shape[0]
+    return (tuned[:n_word] * (1.0 / word_share)).tocsr(), (
+        tuned[n_word:] * (1.0 / char_share)
+    ).tocsr()
 
 
 def gather_scores(matrix: Csr, query: SparseVec, n_slots: int) -> FloatArray:
