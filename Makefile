@@ -24,6 +24,7 @@ typecheck: $(STAMP)
 bench: $(STAMP)  ## throughput figures (see bench/README.md)
 	$(BIN)/python bench/inbound.py
 	$(BIN)/python bench/outbound.py
+	$(BIN)/python bench/kb.py
 
 check: $(STAMP)  ## validate config.yaml and templates
 	$(BIN)/nudge check

@@ -221,7 +221,8 @@ def build_nudge(settings: Settings, clock: Clock | None = None) -> Nudge:
             await storage.check_connection()
         except Exception as exc:
             return {"ok": False, "storage": f"unreachable: {type(exc).__name__}"}
-        return {"ok": True, "storage": "ok", "telegram": bot is not None}
+        articles = len(knowledge) if knowledge is not None else None
+        return {"ok": True, "storage": "ok", "telegram": bot is not None, "articles": articles}
 
     web_app = build_web_app(health, telegram=receiver, webhook_path=settings.telegram.webhook_path)
     if settings.webchat.enabled:

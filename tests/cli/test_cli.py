@@ -110,7 +110,9 @@ async def test_run_serves_web_chat_and_stops_cleanly_on_ctrl_c(tmp_path: Path) -
         async with aiohttp.ClientSession() as http:
             async with http.get(f"http://127.0.0.1:{port}/healthz") as resp:
                 assert resp.status == 200
-                assert (await resp.json())["telegram"] is False
+                health = await resp.json()
+                assert health["telegram"] is False
+                assert health["articles"] == 0  # no knowledge_base/ in that folder
             async with http.get(f"http://127.0.0.1:{port}/") as resp:
                 assert resp.status == 200
                 assert "widget.js" in await resp.text()
