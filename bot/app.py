@@ -107,6 +107,11 @@ class Nudge:
     async def _start_knowledge(self) -> None:
         if self.kb_watcher is None or self.knowledge is None:
             return
+        if not self.kb_watcher.root.is_dir():
+            log.warning(
+                "knowledge base folder %s does not exist: questions get the fallback reply",
+                self.kb_watcher.root,
+            )
         change = await self.kb_watcher.scan()  # the first scan loads every article
         for problem in change.problems:
             log.warning("knowledge base: %s", problem)
