@@ -17,7 +17,13 @@ from bot.knowledge.documents import KbDocument
 from bot.rendering import Renderer
 
 CALLBACK_PREFIX = "kb:"
-_LANGUAGE_NAMES = {"en": "English", "ru": "русском", "ro": "română", "ko": "한국어"}
+# The article's language as the customer's language names it, in the form the note needs.
+_LANGUAGE_NAMES = {
+    "en": {"en": "English", "ru": "Russian", "ro": "Romanian", "ko": "Korean"},
+    "ru": {"en": "английском", "ru": "русском", "ro": "румынском", "ko": "корейском"},
+    "ro": {"en": "engleză", "ru": "rusă", "ro": "română", "ko": "coreeană"},
+    "ko": {"en": "영어", "ru": "러시아어", "ro": "루마니아어", "ko": "한국어"},
+}
 _KINDS = {
     DecisionKind.ANSWER: KbDecisionKind.ANSWERED,
     DecisionKind.CHOICES: KbDecisionKind.OFFERED_CHOICES,
@@ -114,7 +120,8 @@ class KnowledgeResponder:
     ) -> None:
         parts: list[str] = []
         if answer is not None and answer.fallback_language:
-            language = _LANGUAGE_NAMES.get(answer.fallback_language, answer.fallback_language)
+            names = _LANGUAGE_NAMES.get(turn.language, _LANGUAGE_NAMES["en"])
+            language = names.get(answer.fallback_language, answer.fallback_language)
             note = self._renderer.render(
                 "kb_fallback_language", turn.language, turn.context(article_language=language)
             )

@@ -117,6 +117,6 @@ async def test_fallback_note_is_sent_before_the_article(sqlite_storage, clock, t
         await uow.commit()
     async with sqlite_storage.uow() as uow:
         rows = await uow.outbox.claim_due(clock.now(), 10)
-    assert rows[0].text.startswith("<i>이 글은 아직 한국어로 제공되지 않아 English로")
+    assert rows[0].text.startswith("<i>이 글은 아직 한국어로 제공되지 않아 영어로")
     assert "Gift cards never expire." in rows[0].text
     assert rows[1].text == "도움이 되셨나요?"
