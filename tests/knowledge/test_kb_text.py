@@ -20,6 +20,16 @@ def test_russian_morphology_meets_one_stem() -> None:
     assert len(stems) == 1
 
 
+def test_russian_forms_that_snowball_splits_meet() -> None:
+    # Snowball gives "удали" -> "уда" but "удалить" -> "удал"; "покупок" vs "покупк".
+    for forms in (("удали", "удалить", "удалите"), ("покупок", "покупки"), ("список", "списка")):
+        assert len({analyse(w, "ru").words[0] for w in forms}) == 1
+
+
+def test_short_russian_words_keep_their_stem() -> None:
+    assert analyse("тише", "ru").words[0] == "тиш"
+
+
 def test_russian_yo_is_folded() -> None:
     assert analyse("ёлка", "ru").words == analyse("елка", "ru").words
 
