@@ -27,16 +27,20 @@
   var rawLang = script.getAttribute("data-lang") || navigator.language || "";
   var lang = LANG_RE.test(rawLang) ? rawLang : null;
   var KEYS = ["open", "close", "title", "input", "placeholder", "send", "telegram", "offline",
-    "unread"];
+    "unread", "intro"];
   var TEXTS = {
     en: ["Open chat", "Close chat", "Chat with us", "Message", "Type a message…", "Send",
-      "Continue in Telegram", "Reconnecting…", "Open chat (new message)"],
+      "Continue in Telegram", "Reconnecting…", "Open chat (new message)",
+      "Hi! Ask us anything about orders, delivery, payment or returns."],
     ru: ["Открыть чат", "Закрыть чат", "Напишите нам", "Сообщение", "Введите сообщение…",
-      "Отправить", "Продолжить в Telegram", "Переподключение…", "Открыть чат (новое сообщение)"],
+      "Отправить", "Продолжить в Telegram", "Переподключение…", "Открыть чат (новое сообщение)",
+      "Здравствуйте! Спросите нас о заказе, доставке, оплате или возврате."],
     ro: ["Deschide chatul", "Închide chatul", "Scrie-ne", "Mesaj", "Scrie un mesaj…", "Trimite",
-      "Continuă în Telegram", "Se reconectează…", "Deschide chatul (mesaj nou)"],
+      "Continuă în Telegram", "Se reconectează…", "Deschide chatul (mesaj nou)",
+      "Bună! Întreabă-ne orice despre comenzi, livrare, plată sau retururi."],
     ko: ["채팅 열기", "채팅 닫기", "문의하기", "메시지", "메시지를 입력하세요…", "보내기",
-      "텔레그램에서 계속하기", "다시 연결 중…", "채팅 열기 (새 메시지)"]
+      "텔레그램에서 계속하기", "다시 연결 중…", "채팅 열기 (새 메시지)",
+      "안녕하세요! 주문, 배송, 결제, 반품에 대해 무엇이든 물어보세요."]
   };
   var words = TEXTS[(lang || "en").slice(0, 2).toLowerCase()] || TEXTS.en, t = {};
   KEYS.forEach(function (key, i) { t[key] = words[i]; });
@@ -92,6 +96,7 @@
     ".nudge-wc-in{align-self:flex-end;background:#2b6cb0;color:#fff}",
     ".nudge-wc-out{align-self:flex-start;background:#fff;border:1px solid #e2e8f0}",
     ".nudge-wc-msg pre,.nudge-wc-msg code{font-family:ui-monospace,monospace;font-size:13px}",
+    ".nudge-wc-intro{margin:4px 8px;color:#555;font-size:13px;text-align:center}",
     ".nudge-wc-msg pre{margin:4px 0;white-space:pre-wrap}",
     ".nudge-wc-chips{display:flex;flex-wrap:wrap;gap:6px;align-self:flex-start}",
     ".nudge-wc-chip{border:1px solid #2b6cb0;color:#2b6cb0;background:#fff;cursor:pointer;",
@@ -269,6 +274,8 @@
     seen = {};
     (history || []).forEach(function (item) { show(item.id, item.direction, item.html, []); });
     pending.forEach(showVisitor);
+    // A first-time visitor sees a hint of what to ask; it is the widget's, not a stored message.
+    if (!log.firstChild) log.appendChild(el("p", "nudge-wc-intro", {}, t.intro));
     setUnread(false);
   }
 
