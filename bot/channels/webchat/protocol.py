@@ -22,7 +22,7 @@ Frame = dict[str, Any]
 
 MAX_TEXT_LENGTH = 4000
 MAX_DATA_LENGTH = 256
-# A 4000-character text is at most ~24 KB once JSON-escaped (six bytes per character as a \u escape); anything
+# A 4000-character text is at most ~24 KB once JSON-escaped (six bytes a character); anything
 # much larger cannot be a valid frame, so it is refused before json.loads spends time on it.
 MAX_FRAME_BYTES = 32 * 1024
 
