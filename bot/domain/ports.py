@@ -7,6 +7,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
+from bot.domain.handoff import (
+    Agent,
+    ConversationEvent,
+    EventKind,
+    Handoff,
+    HandoffStatus,
+    HeldReply,
+    HeldReplyStatus,
+)
 from bot.domain.model import (
     Channel,
     ChannelIdentity,
@@ -174,6 +183,142 @@ class KbInteractionRepository(Protocol):
         ...
 
 
+class AgentRepository(Protocol):
+    async def get(self, agent_id: int) -> Agent | None: ...
+
+    async def get_by_key(self, key: str) -> Agent | None: ...
+
+    async def get_by_telegram_user(self, telegram_user_id: int) -> Agent | None: ...
+
+    async def list_all(self, active_only: bool = False) -> list[Agent]:
+        """Agents ordered by id."""
+        ...
+
+    async def upsert(self, agent: Agent) -> Agent:
+        """Insert, or update the agent with the same key (its id and password hash are kept;
+        `agent.id` is ignored); returns the stored agent."""
+        ...
+
+    async def set_password_hash(self, agent_id: int, password_hash: str | None) -> None: ...
+
+    async def set_active(self, agent_id: int, active: bool) -> None: ...
+
+    async def mark_assigned(self, agent_id: int, at: datetime) -> None:
+        """Remember when the agent was last given a chat (round robin)."""
+        ...
+
+    async def open_chat_counts(self) -> dict[int, int]:
+        """Agent id -> number of hand-offs OFFERED to or ACTIVE with them."""
+        ...
+
+
+class HandoffRepository(Protocol):
+    async def add(self, handoff: Handoff) -> Handoff:
+        """Store a new hand-off (`handoff.id` is ignored); returns it with its id."""
+        ...
+
+    async def get(self, handoff_id: int) -> Handoff | None: ...
+
+    async def open_for_conversation(self, conversation_id: int) -> Handoff | None:
+        """The conversation's hand-off that is not closed, if any."""
+        ...
+
+    async def latest_for_conversation(self, conversation_id: int) -> Handoff | None: ...
+
+    async def by_desk_thread(self, chat_id: int, thread_id: int) -> Handoff | None:
+        """The latest hand-off whose topic is (`chat_id`, `thread_id`), open or closed."""
+        ...
+
+    async def update(self, handoff: Handoff) -> None:
+        """Write every field of `handoff` back."""
+        ...
+
+    async def transition(
+        self, handoff_id: int, expected: tuple[HandoffStatus, ...], handoff: Handoff
+    ) -> bool:
+        """Write `handoff` only if the stored status is still one of `expected`.
+
+        The compare-and-set two agents pressing Take at once race on: exactly one wins.
+        """
+        ...
+
+    async def open(self, limit: int = 500) -> list[Handoff]:
+        """Open hand-offs: highest priority first, then oldest request first."""
+        ...
+
+    async def open_for_agent(self, agent_id: int) -> list[Handoff]: ...
+
+    async def queued(self, limit: int = 100) -> list[Handoff]:
+        """QUEUED hand-offs, highest priority first, then oldest."""
+        ...
+
+    async def offers_expired(self, now: datetime, limit: int = 100) -> list[Handoff]:
+        """OFFERED hand-offs whose offer expired at or before `now`."""
+        ...
+
+    async def sla_breaches_due(self, now: datetime, limit: int = 100) -> list[Handoff]:
+        """Open hand-offs with no first response, past their SLA, not yet marked breached."""
+        ...
+
+    async def idle_since(self, before: datetime, limit: int = 100) -> list[Handoff]:
+        """ACTIVE hand-offs whose last activity is at or before `before`."""
+        ...
+
+    async def recent_closed(self, limit: int = 50) -> list[Handoff]:
+        """Closed hand-offs, latest closed first."""
+        ...
+
+
+class ConversationEventRepository(Protocol):
+    async def add(
+        self,
+        conversation_id: int,
+        kind: EventKind,
+        at: datetime,
+        handoff_id: int | None = None,
+        agent_id: int | None = None,
+        text: str | None = None,
+        data: dict[str, Any] | None = None,
+    ) -> ConversationEvent: ...
+
+    async def after(self, event_id: int, limit: int = 100) -> list[ConversationEvent]:
+        """Events with a greater id, oldest first (the desk and the console follow this)."""
+        ...
+
+    async def for_conversation(
+        self, conversation_id: int, limit: int = 200
+    ) -> list[ConversationEvent]:
+        """The conversation's latest events, oldest first."""
+        ...
+
+    async def last_id(self) -> int:
+        """The greatest event id, 0 when there is none."""
+        ...
+
+
+class HeldReplyRepository(Protocol):
+    async def add(
+        self, handoff_id: int, conversation_id: int, agent_id: int, text: str, at: datetime
+    ) -> HeldReply: ...
+
+    async def get(self, held_id: int) -> HeldReply | None: ...
+
+    async def pending(self, limit: int = 100) -> list[HeldReply]:
+        """Replies waiting for approval, oldest first."""
+        ...
+
+    async def decide(
+        self,
+        held_id: int,
+        status: HeldReplyStatus,
+        decided_by: int,
+        at: datetime,
+        final_text: str | None,
+    ) -> bool:
+        """Record the decision if the reply is still PENDING; False when someone was first."""
+        ...
+
+
 class KeyValueRepository(Protocol):
     """Small durable settings: the Telegram polling offset, link tokens."""
 
@@ -195,6 +340,10 @@ class UnitOfWork(Protocol):
     inbound: InboundRepository
     settings: KeyValueRepository
     kb: KbInteractionRepository
+    agents: AgentRepository
+    handoffs: HandoffRepository
+    events: ConversationEventRepository
+    held_replies: HeldReplyRepository
 
     async def commit(self) -> None: ...
 

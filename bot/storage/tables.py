@@ -10,6 +10,7 @@ native enum types would need a migration for every new status on PostgreSQL.
 from __future__ import annotations
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Column,
     Float,
@@ -177,6 +178,115 @@ kb_interactions = Table(
     # "Did this help?" looks up the conversation's latest questions; reports go by period.
     Index("ix_kb_interactions_conversation_id_id", "conversation_id", "id"),
     Index("ix_kb_interactions_created_at", "created_at"),
+    sqlite_autoincrement=True,
+)
+
+# --- the human hand-off (`bot.domain.handoff`) ---------------------------------------------------
+
+agents = Table(
+    "agents",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("key", String(64), nullable=False),
+    Column("name", String(255), nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("telegram_user_id", BigInteger),
+    Column("languages", Json, nullable=False),
+    Column("teams", Json, nullable=False),
+    Column("max_chats", Integer, nullable=False),
+    Column("trainee", Boolean, nullable=False),
+    Column("active", Boolean, nullable=False),
+    Column("password_hash", String(255)),
+    Column("last_assigned_at", UTCDateTime()),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("updated_at", UTCDateTime(), nullable=False),
+    # Config entries are matched on the key (the upsert's ON CONFLICT target).
+    UniqueConstraint("key"),
+    # Every desk action looks the agent up by the Telegram user who pressed; NULLs are distinct
+    # in a unique index on both databases, so agents without Telegram do not collide.
+    Index("ix_agents_telegram_user_id", "telegram_user_id", unique=True),
+    sqlite_autoincrement=True,
+)
+
+handoffs = Table(
+    "handoffs",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("conversation_id", Id, ForeignKey("conversations.id"), nullable=False),
+    Column("contact_id", Id, ForeignKey("contacts.id"), nullable=False),
+    Column("team", String(64), nullable=False),
+    Column("language", String(16), nullable=False),
+    Column("reason", String(32), nullable=False),
+    Column("status", String(32), nullable=False),
+    Column("priority", Integer, nullable=False),
+    Column("requested_at", UTCDateTime(), nullable=False),
+    Column("sla_due_at", UTCDateTime()),
+    Column("agent_id", Id, ForeignKey("agents.id")),
+    Column("offered_at", UTCDateTime()),
+    Column("offer_expires_at", UTCDateTime()),
+    Column("declined_by", Json, nullable=False),
+    Column("taken_at", UTCDateTime()),
+    Column("first_response_at", UTCDateTime()),
+    Column("sla_breached_at", UTCDateTime()),
+    Column("last_activity_at", UTCDateTime()),
+    Column("closed_at", UTCDateTime()),
+    Column("closed_by", Id, ForeignKey("agents.id")),
+    Column("close_reason", String(32)),
+    # Telegram chat ids of supergroups exceed 32 bits (-100...).
+    Column("desk_chat_id", BigInteger),
+    Column("desk_thread_id", BigInteger),
+    Column("desk_title", String(255)),
+    Column("summary", Text),
+    # "Is a person holding this conversation?" is asked on every inbound message.
+    Index("ix_handoffs_conversation_id_status", "conversation_id", "status"),
+    # The queue: WHERE status = ... ORDER BY priority DESC, requested_at, id.
+    Index(
+        "ix_handoffs_status_priority_requested_at_id", "status", "priority", "requested_at", "id"
+    ),
+    # The timers' sweeps: offers that expired, SLAs that ran out, chats gone quiet.
+    Index("ix_handoffs_status_offer_expires_at", "status", "offer_expires_at"),
+    Index("ix_handoffs_status_sla_due_at", "status", "sla_due_at"),
+    Index("ix_handoffs_status_last_activity_at", "status", "last_activity_at"),
+    # The console's "recently closed": without it every closed hand-off ever would be sorted.
+    Index("ix_handoffs_status_closed_at", "status", "closed_at"),
+    # A message an agent writes in a forum topic finds its hand-off through the topic.
+    Index("ix_handoffs_desk_chat_id_desk_thread_id", "desk_chat_id", "desk_thread_id"),
+    # An agent's open chats, and the per-agent load the assignment counts.
+    Index("ix_handoffs_agent_id_status", "agent_id", "status"),
+    sqlite_autoincrement=True,
+)
+
+conversation_events = Table(
+    "conversation_events",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("conversation_id", Id, ForeignKey("conversations.id"), nullable=False),
+    Column("handoff_id", Id, ForeignKey("handoffs.id")),
+    Column("kind", String(32), nullable=False),
+    Column("at", UTCDateTime(), nullable=False),
+    Column("agent_id", Id, ForeignKey("agents.id")),
+    Column("text", Text),
+    Column("data", Json, nullable=False),
+    # A conversation's history; the feed itself (`after`) walks the primary key.
+    Index("ix_conversation_events_conversation_id_id", "conversation_id", "id"),
+    sqlite_autoincrement=True,
+)
+
+held_replies = Table(
+    "held_replies",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("handoff_id", Id, ForeignKey("handoffs.id"), nullable=False),
+    Column("conversation_id", Id, ForeignKey("conversations.id"), nullable=False),
+    Column("agent_id", Id, ForeignKey("agents.id"), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("decided_by", Id, ForeignKey("agents.id")),
+    Column("decided_at", UTCDateTime()),
+    Column("final_text", Text),
+    # Supervisors' list of replies waiting: WHERE status = 'pending' ORDER BY id.
+    Index("ix_held_replies_status_id", "status", "id"),
     sqlite_autoincrement=True,
 )
 

@@ -11,8 +11,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.domain.clock import Clock, SystemClock
 from bot.domain.ports import (
+    AgentRepository,
     ContactRepository,
+    ConversationEventRepository,
     ConversationRepository,
+    HandoffRepository,
+    HeldReplyRepository,
     IdentityRepository,
     InboundRepository,
     KbInteractionRepository,
@@ -25,8 +29,12 @@ from bot.storage.engine import DEFAULT_DATABASE_URL, create_engine
 from bot.storage.errors import StorageUnavailableError
 from bot.storage.migrate import current_revision_of, head_revision, upgrade_engine
 from bot.storage.repositories import (
+    SqlAgentRepository,
     SqlContactRepository,
+    SqlConversationEventRepository,
     SqlConversationRepository,
+    SqlHandoffRepository,
+    SqlHeldReplyRepository,
     SqlIdentityRepository,
     SqlInboundRepository,
     SqlKbInteractionRepository,
@@ -69,6 +77,10 @@ class SqlUnitOfWork:
     inbound: InboundRepository
     settings: KeyValueRepository
     kb: KbInteractionRepository
+    agents: AgentRepository
+    handoffs: HandoffRepository
+    events: ConversationEventRepository
+    held_replies: HeldReplyRepository
 
     def __init__(self, connect: Connect, clock: Clock) -> None:
         self._connect = connect
@@ -92,6 +104,10 @@ class SqlUnitOfWork:
         self.inbound = SqlInboundRepository(conn)
         self.settings = SqlKeyValueRepository(conn)
         self.kb = SqlKbInteractionRepository(conn)
+        self.agents = SqlAgentRepository(conn, self._clock)
+        self.handoffs = SqlHandoffRepository(conn)
+        self.events = SqlConversationEventRepository(conn)
+        self.held_replies = SqlHeldReplyRepository(conn)
 
     async def __aexit__(self, *exc: object) -> None:
         conn, self._conn = self._conn, None

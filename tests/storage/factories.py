@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
+from bot.domain.handoff import Agent, Handoff, HandoffReason, HandoffStatus
 from bot.domain.model import (
     Channel,
     Contact,
@@ -57,3 +59,42 @@ async def add_drafts(storage: Storage, at: datetime, *drafts: OutboundDraft) -> 
             ids.append(row.id)
         await uow.commit()
     return ids
+
+
+async def new_agent(storage: Storage, key: str = "alice", **fields: Any) -> Agent:
+    """An agent stored with `upsert`; `fields` override the defaults."""
+    async with storage.uow() as uow:
+        agent = await uow.agents.upsert(Agent(id=0, key=key, name=key.title(), **fields))
+        await uow.commit()
+    return agent
+
+
+def handoff_for(conversation: Conversation, at: datetime, **fields: Any) -> Handoff:
+    """A QUEUED hand-off of `conversation` requested at `at`, not stored; `fields` override."""
+    values: dict[str, Any] = {
+        "id": 0,
+        "conversation_id": conversation.id,
+        "contact_id": conversation.contact_id,
+        "team": "support",
+        "language": "en",
+        "reason": HandoffReason.CUSTOMER_ASKED,
+        "status": HandoffStatus.QUEUED,
+        "priority": 0,
+        "requested_at": at,
+    }
+    return Handoff(**{**values, **fields})
+
+
+async def new_handoff(
+    storage: Storage, conversation: Conversation, at: datetime, **fields: Any
+) -> Handoff:
+    async with storage.uow() as uow:
+        stored = await uow.handoffs.add(handoff_for(conversation, at, **fields))
+        await uow.commit()
+    return stored
+
+
+async def new_chat(storage: Storage, at: datetime, name: str = "Ada") -> Conversation:
+    """A contact and a conversation of theirs."""
+    contact = await new_contact(storage, name)
+    return await new_conversation(storage, contact.id, at)

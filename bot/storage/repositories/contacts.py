@@ -14,6 +14,7 @@ from bot.storage.tables import (
     channel_identities,
     contacts,
     conversations,
+    handoffs,
     kb_interactions,
     messages,
     outbox,
@@ -23,7 +24,7 @@ from bot.storage.tables import (
 _IN_CHUNK = 500
 
 # Every table whose rows belong to a contact; merge_into moves them all.
-_OWNED_TABLES = (channel_identities, conversations, messages, outbox, kb_interactions)
+_OWNED_TABLES = (channel_identities, conversations, messages, outbox, kb_interactions, handoffs)
 
 # Statements are built once (see `_base`); a WHERE parameter is never named like a column.
 _GET = select(contacts).where(contacts.c.id == bindparam("contact_id"))
