@@ -23,6 +23,7 @@ from bot.channels.webchat.gateway import WebchatGateway
 from bot.channels.webchat.hub import WebchatHub
 from bot.channels.webchat.inbound import to_event as webchat_event
 from bot.config import Settings
+from bot.conversation.escalation import Escalation
 from bot.conversation.inbox import InboxProcessor, Translator
 from bot.conversation.knowledge_replies import KnowledgeResponder
 from bot.conversation.service import ConversationService
@@ -33,6 +34,8 @@ from bot.delivery.retry import RetryPolicy
 from bot.domain.clock import Clock, SystemClock
 from bot.domain.model import Channel
 from bot.domain.ports import ChannelGateway
+from bot.handoff.policy import HandoffPolicy
+from bot.handoff.service import HandoffService, TickReport
 from bot.knowledge.answering import KnowledgeBase
 from bot.knowledge.decision import Thresholds
 from bot.knowledge.watch import KbChange, KbWatcher
@@ -46,6 +49,8 @@ from bot.web.webchat_routes import add_webchat_routes
 log = logging.getLogger(__name__)
 
 Role = Literal["web", "worker", "all"]
+# Offers that expire, SLA breaches and idle chats are minutes-scale: a few seconds is exact enough.
+HANDOFF_TICK_SECONDS = 5.0
 
 
 @dataclass(slots=True)
@@ -62,6 +67,8 @@ class Nudge:
     outbox_pump: Pump
     web_app: web.Application
     hub: WebchatHub
+    handoff: HandoffService
+    handoff_pump: Pump
     knowledge: KnowledgeBase | None = None
     kb_watcher: KbWatcher | None = None
     telegram_bot: Bot | None = None
@@ -86,6 +93,7 @@ class Nudge:
             await self.storage.upgrade()
         if worker:
             await self.dispatcher.recover()
+            await self._sync_agents()
             await self._start_knowledge()
         if web_role:
             self.runner = web.AppRunner(self.web_app, access_log=None)
@@ -96,13 +104,22 @@ class Nudge:
         if worker:
             self.inbox_pump.start()
             self.outbox_pump.start()
+            self.handoff_pump.start()
             self.scheduler = build_scheduler(
                 [
                     (self.inbox_pump, self.settings.delivery.tick_seconds * 5),
                     (self.outbox_pump, self.settings.delivery.tick_seconds),
+                    (self.handoff_pump, HANDOFF_TICK_SECONDS),
                 ]
             )
             self.scheduler.start()
+
+    async def _sync_agents(self) -> None:
+        async with self.storage.uow() as uow:
+            agents = await self.handoff.sync_agents(uow)
+            await uow.commit()
+        if agents:
+            log.info("agents: %s", ", ".join(agent.key for agent in agents))
 
     async def _start_knowledge(self) -> None:
         if self.kb_watcher is None or self.knowledge is None:
@@ -157,6 +174,7 @@ class Nudge:
             self.runner = None
         await self.inbox_pump.stop()
         await self.outbox_pump.stop()
+        await self.handoff_pump.stop()
         if self.telegram_bot is not None:
             await self.telegram_bot.session.close()
         await self.storage.dispose()
@@ -187,11 +205,15 @@ def build_nudge(settings: Settings, clock: Clock | None = None) -> Nudge:
     renderer = Renderer(Path(settings.bot.templates_dir), settings.bot.default_language)
     outbox = Outbox({channel: g.max_text_length for channel, g in gateways.items()})
     knowledge, watcher, responder = _knowledge_parts(settings, renderer)
+    policy = HandoffPolicy.from_settings(settings.handoff)
+    handoff = HandoffService(policy, renderer, outbox, clock)
+    escalation = Escalation(handoff, policy.triggers, renderer) if policy.enabled else None
     service = ConversationService(
         renderer,
         outbox,
         clock,
         knowledge=responder,
+        escalation=escalation,
         default_language=settings.bot.default_language,
     )
     inbox = InboxProcessor(
@@ -220,6 +242,14 @@ def build_nudge(settings: Settings, clock: Clock | None = None) -> Nudge:
 
     async def outbox_work() -> bool:
         return (await dispatcher.tick()).full_batch
+
+    async def handoff_work() -> bool:
+        async with storage.uow() as uow:
+            report = await handoff.tick(uow)
+            await uow.commit()
+        if report != TickReport():
+            wake_outbox()
+        return False
 
     async def health() -> dict[str, Any]:
         try:
@@ -250,6 +280,8 @@ def build_nudge(settings: Settings, clock: Clock | None = None) -> Nudge:
         outbox_pump=Pump("outbox", outbox_work),
         web_app=web_app,
         hub=hub,
+        handoff=handoff,
+        handoff_pump=Pump("handoff", handoff_work),
         knowledge=knowledge,
         kb_watcher=watcher,
         telegram_bot=bot,

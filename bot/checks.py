@@ -15,6 +15,14 @@ REQUIRED_TEMPLATES = (
     "fallback",
     "linked",
     "link_expired",
+    "handoff_queued",
+    "handoff_after_hours",
+    "handoff_still_waiting",
+    "handoff_agent_joined",
+    "handoff_closed",
+    "handoff_returned",
+    "handoff_button",
+    "kb_no_answer_offer",
 )
 
 
@@ -42,7 +50,20 @@ def check_knowledge(folder: Path) -> list[str]:
 
 
 # What the bot passes to its own templates; anything else would fail when the bot renders it.
-KNOWN_VARIABLES = frozenset({"name", "contact", "article_language"})
+# Hand-off notices and canned replies also get the agent's name and when the team is back.
+KNOWN_VARIABLES = frozenset(
+    {
+        "name",
+        "contact",
+        "article_language",
+        "agent",
+        "opens_time",
+        "opens_date",
+        "opens_day",
+        "opens_weekday",
+        "timezone",
+    }
+)
 
 
 def check_templates(templates_dir: Path, default_language: str) -> list[str]:

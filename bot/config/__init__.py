@@ -5,6 +5,7 @@
 """
 
 from bot.config.environment import CONFIG_VARIABLE, ENV_PREFIX, override_name
+from bot.config.handoff import HandoffSettings
 from bot.config.loader import DEFAULT_CONFIG_PATH, check_settings, load_settings
 from bot.config.models import (
     SECTIONS,
@@ -45,6 +46,7 @@ __all__ = [
     "ConfigError",
     "ConfigProblem",
     "DeliverySettings",
+    "HandoffSettings",
     "InboundSettings",
     "LoggingSettings",
     "Secrets",

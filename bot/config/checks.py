@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TypeVar
 
+from bot.config.base import Section
+from bot.config.handoff import HandoffSettings, handoff_problems
 from bot.config.models import (
     TELEGRAM_API,
     BotSettings,
     DeliverySettings,
     Secrets,
-    Section,
     StorageSettings,
     TelegramSettings,
     WebSettings,
@@ -36,6 +37,7 @@ def cross_checks(
         *_webhook_checks(sections, secrets, origins),
         *_language_checks(section(sections, BotSettings), origins),
         *_backoff_checks(section(sections, DeliverySettings), origins),
+        *_handoff_checks(section(sections, HandoffSettings), origins),
     ]
 
 
@@ -73,6 +75,14 @@ def _backoff_checks(delivery: DeliverySettings | None, origins: Origins) -> list
     limit = f"{delivery.backoff_max_seconds:g}"
     message = f"must not be more than delivery.backoff_max_seconds ({limit})"
     return [origins.problem(("delivery", "backoff_initial_seconds"), message)]
+
+
+def _handoff_checks(handoff: HandoffSettings | None, origins: Origins) -> list[ConfigProblem]:
+    if handoff is None:
+        return []
+    return [
+        origins.problem(("handoff", *path), message) for path, message in handoff_problems(handoff)
+    ]
 
 
 def apply_database_password(

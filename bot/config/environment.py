@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import difflib
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any, get_args, get_origin
+from types import UnionType
+from typing import Any, TypeGuard, Union, get_args, get_origin
 
 import yaml
+from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
 from bot.config.models import SECTIONS
@@ -23,26 +25,60 @@ CONFIG_VARIABLE = "NUDGE_CONFIG"
 """Names the config file to read instead of `./config.yaml`."""
 
 
-def override_name(section: str, key: str) -> str:
-    """The environment variable that overrides `section.key`."""
-    return f"{ENV_PREFIX}{section.upper()}__{key.upper()}"
+def override_name(section: str, *keys: str) -> str:
+    """The environment variable that overrides `section.key` (or a key further down, like
+    `handoff.desk.group_chat_id`)."""
+    return ENV_PREFIX + "__".join(part.upper() for part in (section, *keys))
 
 
-OVERRIDE_NAMES: dict[str, tuple[str, str]] = {
-    override_name(section, key): (section, key)
+SettingPath = tuple[str, ...]
+
+
+def _is_model(annotation: Any) -> TypeGuard[type[BaseModel]]:
+    return isinstance(annotation, type) and issubclass(annotation, BaseModel)
+
+
+def _setting_paths(model: type[BaseModel], prefix: SettingPath) -> Iterator[SettingPath]:
+    """Every key of `model`, and the keys of its sub-sections (not of lists or mappings)."""
+    for key, info in model.model_fields.items():
+        path = (*prefix, key)
+        yield path
+        if _is_model(info.annotation):
+            yield from _setting_paths(info.annotation, path)
+
+
+OVERRIDE_NAMES: dict[str, SettingPath] = {
+    override_name(*path): path
     for section, model in SECTIONS.items()
-    for key in model.model_fields
+    for path in _setting_paths(model, (section,))
 }
-"""Every override variable (upper case) -> (section, key)."""
+"""Every override variable (upper case) -> (section, key, ...)."""
+
+
+def field_info(path: SettingPath) -> FieldInfo:
+    """The field a setting path names (one of `OVERRIDE_NAMES`' values)."""
+    model: Any = SECTIONS[path[0]]
+    for key in path[1:-1]:
+        model = model.model_fields[key].annotation
+    info: FieldInfo = model.model_fields[path[-1]]
+    return info
 
 
 @dataclass(frozen=True)
 class EnvOverride:
     variable: str
     """As spelled in the environment."""
-    section: str
-    key: str
+    path: SettingPath
+    """(section, key, ...): two parts, or more for a key inside a sub-section."""
     value: Any
+
+    @property
+    def section(self) -> str:
+        return self.path[0]
+
+    @property
+    def key(self) -> str:
+        return self.path[-1]
 
 
 @dataclass
@@ -78,20 +114,21 @@ def _read_one(name: str, raw: str, reading: EnvReading) -> None:
     if target is None:
         reading.problems.append((name, _unknown_message(name)))
         return
-    section, key = target
-    info = SECTIONS[section].model_fields[key]
+    info = field_info(target)
     try:
         value = parse_env_value(raw, info)
     except yaml.YAMLError as error:
         problem = getattr(error, "problem", None) or "cannot be read"
-        reading.problems.append((name, f"is not a valid YAML/JSON list: {problem}"))
+        kind = "list" if get_origin(info.annotation) is list else "mapping"
+        reading.problems.append((name, f"is not a valid YAML/JSON {kind}: {problem}"))
         return
-    reading.overrides.append(EnvOverride(name, section, key, value))
+    reading.overrides.append(EnvOverride(name, target, value))
 
 
 def parse_env_value(raw: str, info: FieldInfo) -> Any:
-    """Lists are YAML/JSON (`[en, ru]`) or comma-separated; other values stay text for
-    pydantic to convert; blank means "none" for optional settings."""
+    """Lists are YAML/JSON (`[en, ru]`) or comma-separated; mappings and sub-sections are
+    YAML/JSON (`{vip: 5}`); other values stay text for pydantic to convert; blank means
+    "none" for optional settings."""
     text = raw.strip()
     if get_origin(info.annotation) is list:
         parsed = yaml.safe_load(text) if text else []
@@ -100,11 +137,22 @@ def parse_env_value(raw: str, info: FieldInfo) -> Any:
         return [] if parsed is None else parsed
     if not text and _optional(info.annotation):
         return None
+    if _is_mapping(info.annotation):
+        parsed = yaml.safe_load(text) if text else {}
+        return {} if parsed is None else parsed
     return text
 
 
 def _optional(annotation: Any) -> bool:
     return type(None) in get_args(annotation)
+
+
+def _is_mapping(annotation: Any) -> bool:
+    """A mapping or a sub-section, optional or not."""
+    kinds = [annotation]
+    if get_origin(annotation) in (Union, UnionType):
+        kinds = [arg for arg in get_args(annotation) if arg is not type(None)]
+    return any(get_origin(kind) is dict or _is_model(kind) for kind in kinds)
 
 
 def _unknown_message(name: str) -> str:

@@ -10,10 +10,11 @@ from typing import Any, Literal
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
+from bot.config.base import Section
 from bot.config.checks import apply_database_password, cross_checks
 from bot.config.environment import CONFIG_VARIABLE, read_overrides
-from bot.config.messages import describe_error, unknown_key_message
-from bot.config.models import SECTIONS, Section, Settings, StorageSettings
+from bot.config.messages import describe_error, model_at, unknown_key_message
+from bot.config.models import SECTIONS, Settings, StorageSettings
 from bot.config.origins import Origins, dotted
 from bot.config.problems import ConfigError, ConfigProblem, sort_problems
 from bot.config.secret_env import pop_secret_keys, read_secrets, secret_message
@@ -119,12 +120,16 @@ def _apply_overrides(
     reading = read_overrides(environ)
     problems += [origins.env_problem(name, message) for name, message in reading.problems]
     for override in reading.overrides:
-        if data.get(override.section) is None:
-            data[override.section] = {}
-        values = data[override.section]
-        if isinstance(values, dict):  # a malformed section is reported by validation
-            values[override.key] = override.value
-            origins.env[(override.section, override.key)] = override.variable
+        node: Any = data
+        for part in override.path[:-1]:
+            if node.get(part) is None:
+                node[part] = {}
+            node = node[part]
+            if not isinstance(node, dict):  # a malformed section is reported by validation
+                break
+        else:
+            node[override.key] = override.value
+            origins.env[override.path] = override.variable
 
 
 def _validate_sections(
@@ -148,8 +153,11 @@ def _validate_sections(
 def _problem(
     section: str, model: type[Section], error: ErrorDetails, origins: Origins
 ) -> ConfigProblem:
-    path = (section, *error["loc"])
+    loc = error["loc"]
     if error["type"] == "extra_forbidden":
-        message = unknown_key_message(str(error["loc"][-1]), model.model_fields)
-        return origins.problem(path, message, at_key=True)
-    return origins.problem(path, describe_error(error))
+        known = model_at(model, loc[:-1]).model_fields
+        message = unknown_key_message(str(loc[-1]), known)
+        return origins.problem((section, *loc), message, at_key=True)
+    if loc and loc[-1] == "[key]":  # pydantic's mark for a bad key of a mapping
+        return origins.problem((section, *loc[:-1]), describe_error(error), at_key=True)
+    return origins.problem((section, *loc), describe_error(error))

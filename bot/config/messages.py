@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, get_args, get_origin
 
+from pydantic import BaseModel
 from pydantic_core import ErrorDetails
 
 _TYPE_MESSAGES = {
@@ -59,6 +60,30 @@ def unknown_key_message(key: str, known: Iterable[str], what: str = "setting") -
     if close:
         return f"unknown {what} '{key}' (did you mean '{close[0]}'?)"
     return f"unknown {what} '{key}'; the known ones are: {', '.join(names)}"
+
+
+def model_at(model: type[BaseModel], loc: Iterable[int | str]) -> type[BaseModel]:
+    """The model reached by following `loc` (field names, list indexes, mapping keys) down
+    from `model`, so an unknown nested key is compared with its own siblings; `model` itself
+    when the way is lost."""
+    current: Any = model
+    for part in loc:
+        if _is_model(current):
+            info = current.model_fields.get(str(part))
+            current = info.annotation if info is not None else None
+        elif get_origin(current) in (list, dict):
+            current = get_args(current)[-1]  # the item type, or a mapping's value type
+        else:
+            return model
+        # `X | None` -> X (Optional sections and items)
+        args = [arg for arg in get_args(current) if arg is not type(None)]
+        if get_origin(current) not in (list, dict) and len(args) == 1:
+            current = args[0]
+    return current if _is_model(current) else model
+
+
+def _is_model(value: Any) -> bool:
+    return isinstance(value, type) and issubclass(value, BaseModel)
 
 
 def show_value(value: Any) -> str:

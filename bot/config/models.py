@@ -2,23 +2,17 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
+from bot.config.base import Section, check_language
+from bot.config.handoff import HandoffSettings
 from bot.config.urls import check_database_url, check_http_url, check_origin, redact_password
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///data/nudge.db"
 TELEGRAM_API = "https://api.telegram.org"
-_LANGUAGE = re.compile(r"^[a-z]{2,3}([-_][A-Za-z0-9]{2,8})*$")
-
-
-class Section(BaseModel):
-    """A config section: unknown keys are errors, values are immutable."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class StorageSettings(Section):
@@ -98,22 +92,16 @@ class BotSettings(Section):
     @field_validator("default_language")
     @classmethod
     def _language(cls, value: str) -> str:
-        return _check_language(value)
+        return check_language(value)
 
     @field_validator("languages")
     @classmethod
     def _languages(cls, value: list[str]) -> list[str]:
-        codes = [_check_language(code) for code in value]
+        codes = [check_language(code) for code in value]
         twice = sorted({code for code in codes if codes.count(code) > 1})
         if twice:
             raise ValueError(f"lists {', '.join(twice)} more than once")
         return codes
-
-
-def _check_language(code: str) -> str:
-    if not _LANGUAGE.match(code):
-        raise ValueError(f"'{code}' is not a language code like en, ru or pt-BR")
-    return code
 
 
 class DeliverySettings(Section):
@@ -181,6 +169,7 @@ SECTIONS: dict[str, type[Section]] = {
     "knowledge": KnowledgeSettings,
     "inbound": InboundSettings,
     "logging": LoggingSettings,
+    "handoff": HandoffSettings,
 }
 """The sections of `config.yaml`, by name."""
 
@@ -199,6 +188,7 @@ class Settings(BaseModel):
     knowledge: KnowledgeSettings = Field(default_factory=KnowledgeSettings)
     inbound: InboundSettings = Field(default_factory=InboundSettings)
     logging: LoggingSettings = Field(default_factory=LoggingSettings)
+    handoff: HandoffSettings = Field(default_factory=HandoffSettings)
     secrets: Secrets = Field(default_factory=Secrets)
     config_path: Path = Path("config.yaml")
     """The config file looked at (absolute once loaded)."""

@@ -21,22 +21,31 @@ class Origins:
     file: str
     """The config file as the user named it (`config.yaml`)."""
     marks: dict[YamlPath, NodeMarks] = field(default_factory=dict)
-    env: dict[tuple[str, str], str] = field(default_factory=dict)
-    """(section, key) -> the environment variable that set it."""
+    env: dict[tuple[str, ...], str] = field(default_factory=dict)
+    """(section, key, ...) -> the environment variable that set it."""
 
     def from_env(self, path: YamlPath) -> str | None:
-        if len(path) < 2:
-            return None
-        return self.env.get((str(path[0]), str(path[1])))
+        """The variable that set the setting at `path` or one of its parents, if any."""
+        found = self._env_at(path)
+        return found[0] if found else None
+
+    def _env_at(self, path: YamlPath) -> tuple[str, int] | None:
+        """(variable, how many parts of `path` it names), the longest match first."""
+        for end in range(len(path), 1, -1):
+            variable = self.env.get(tuple(str(part) for part in path[:end]))
+            if variable is not None:
+                return variable, end
+        return None
 
     def problem(self, path: YamlPath, message: str, *, at_key: bool = False) -> ConfigProblem:
         """A problem about the setting at `path`: at its variable if the environment set it,
         else at its key (`at_key`) or value in the file, else at its nearest parent."""
-        variable = self.from_env(path)
-        if variable is not None:
-            items = [part for part in path[2:] if isinstance(part, int)]
-            if items:
-                message = f"item {items[0] + 1}: {message}"
+        found = self._env_at(path)
+        if found is not None:
+            variable, end = found
+            inside = [f"item {p + 1}" if isinstance(p, int) else p for p in path[end:]]
+            if inside:  # where in the variable's list or mapping
+                message = f"{', '.join(inside)}: {message}"
             return ConfigProblem(ENVIRONMENT, None, None, variable, message)
         mark = self._mark(path, at_key)
         line, column = (mark.line, mark.column) if mark else (None, None)

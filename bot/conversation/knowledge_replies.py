@@ -9,7 +9,8 @@ show how many questions the bot resolved alone.
 from __future__ import annotations
 
 from bot.conversation.turn import Turn
-from bot.domain.model import Button, ConversationStatus, KbDecisionKind
+from bot.domain.handoff import HandoffReason
+from bot.domain.model import Button, KbDecisionKind
 from bot.domain.ports import UnitOfWork
 from bot.knowledge.answering import KbAnswer, KnowledgeBase
 from bot.knowledge.decision import DecisionKind, Thresholds
@@ -43,8 +44,9 @@ class KnowledgeResponder:
     def available(self) -> bool:
         return len(self._kb) > 0
 
-    async def answer(self, uow: UnitOfWork, turn: Turn, needs_person: bool) -> None:
-        """Answer a question; `needs_person` when the customer already waits for one."""
+    async def answer(self, uow: UnitOfWork, turn: Turn) -> KbDecisionKind:
+        """Answer a question, or offer choices; on NO_ANSWER nothing is said here: what to say
+        (and whether to hand off) is the conversation's decision."""
         question = turn.event.text
         answer = self._kb.ask(question, turn.language, self._thresholds)
         interaction = await uow.kb.add(
@@ -63,9 +65,16 @@ class KnowledgeResponder:
         elif answer.kind is DecisionKind.CHOICES:
             buttons = [[Button(d.title, callback_data=f"kb:a:{d.id}")] for d in answer.documents]
             turn.say(self._renderer, "kb_choices", buttons)
-        elif not needs_person:  # said once is enough while the customer waits
-            turn.say(self._renderer, "kb_no_answer")
-            await _needs_person(uow, turn)
+        return interaction.decision
+
+    async def consecutive_failures(self, uow: UnitOfWork, turn: Turn, limit: int) -> int:
+        """How many of the conversation's latest questions in a row found no answer."""
+        count = 0
+        for interaction in await uow.kb.recent_for_conversation(turn.conversation.id, limit):
+            if interaction.decision is not KbDecisionKind.NO_ANSWER:
+                break
+            count += 1
+        return count
 
     async def on_button(self, uow: UnitOfWork, turn: Turn, data: str) -> bool:
         """Handle a knowledge-base button; False when `data` is not one of ours."""
@@ -83,7 +92,7 @@ class KnowledgeResponder:
         document = self._kb.document(article_id)
         if document is None:  # the article was removed since the button was sent
             turn.say(self._renderer, "kb_no_answer")
-            await _needs_person(uow, turn)
+            turn.hand_off(HandoffReason.BOT_FAILED, f"chose a removed article: {article_id}")
             return True
         interaction = await uow.kb.add(
             turn.contact.id,
@@ -113,7 +122,9 @@ class KnowledgeResponder:
             turn.say(self._renderer, "kb_feedback_yes")
         else:
             turn.say(self._renderer, "kb_feedback_no")
-            await _needs_person(uow, turn)
+            turn.hand_off(
+                HandoffReason.NOT_HELPFUL, f"said an answer did not help: {interaction.question}"
+            )
 
     def _send_article(
         self, turn: Turn, document: KbDocument, interaction_id: int, answer: KbAnswer | None
@@ -143,14 +154,6 @@ class KnowledgeResponder:
             ]
         ]
         turn.say(self._renderer, "kb_did_it_help", feedback)
-
-
-async def _needs_person(uow: UnitOfWork, turn: Turn) -> None:
-    if turn.conversation.status is ConversationStatus.BOT:
-        await uow.conversations.set_status(
-            turn.conversation.id, ConversationStatus.WAITING_FOR_AGENT, turn.at
-        )
-        turn.conversation.status = ConversationStatus.WAITING_FOR_AGENT
 
 
 def _escape(text: str) -> str:

@@ -11,12 +11,14 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 
+from bot.conversation.escalation import Escalation
 from bot.conversation.identity import WEB_LINK_PAYLOAD_PREFIX, link_web_visitor, resolve_contact
 from bot.conversation.knowledge_replies import KnowledgeResponder
 from bot.conversation.language import choose_language
 from bot.conversation.turn import Turn
 from bot.delivery.outbox import Outbox
 from bot.domain.clock import Clock
+from bot.domain.handoff import HandoffReason
 from bot.domain.inbound import InboundEvent, InboundKind
 from bot.domain.model import (
     ChannelIdentity,
@@ -24,6 +26,7 @@ from bot.domain.model import (
     Conversation,
     ConversationStatus,
     Direction,
+    KbDecisionKind,
     Sender,
 )
 from bot.domain.ports import UnitOfWork
@@ -47,12 +50,14 @@ class ConversationService:
         clock: Clock,
         *,
         knowledge: KnowledgeResponder | None = None,
+        escalation: Escalation | None = None,
         default_language: str = "en",
     ) -> None:
         self._renderer = renderer
         self._outbox = outbox
         self._clock = clock
         self._knowledge = knowledge
+        self._escalation = escalation
         self._default_language = default_language
 
     async def handle(self, uow: UnitOfWork, event: InboundEvent) -> HandleResult:
@@ -119,15 +124,42 @@ class ConversationService:
         event, status = turn.event, turn.conversation.status
         if event.kind is InboundKind.COMMAND and event.command in ("start", "help", "stop"):
             await self._command(uow, turn, event.command)
-        elif status is ConversationStatus.WITH_AGENT:
+            return
+        escalation = self._escalation
+        if escalation is not None and status is not ConversationStatus.BOT:
+            await escalation.forward(uow, turn, _shown_text(event))
+        if status is ConversationStatus.WITH_AGENT:
             log.debug("conversation %s is with a person: the bot stays quiet", turn.conversation.id)
+            return
+        reason = escalation.check_text(turn) if escalation is not None else None
+        if reason is not None:
+            turn.hand_off(reason)
         elif event.kind is InboundKind.BUTTON:
             await self._button(uow, turn)
         elif self._knowledge is not None and self._knowledge.available:
-            waiting = status is ConversationStatus.WAITING_FOR_AGENT
-            await self._knowledge.answer(uow, turn, needs_person=waiting)
+            await self._ask_knowledge_base(uow, turn)
         elif status is ConversationStatus.BOT:
-            turn.say(self._renderer, "fallback")
+            buttons = escalation.person_button(turn) if escalation is not None else None
+            turn.say(self._renderer, "fallback", buttons)
+
+    async def _ask_knowledge_base(self, uow: UnitOfWork, turn: Turn) -> None:
+        assert self._knowledge is not None
+        decision = await self._knowledge.answer(uow, turn)
+        if decision is not KbDecisionKind.NO_ANSWER:
+            return
+        if turn.conversation.status is not ConversationStatus.BOT:
+            return  # already waiting for a person: "I don't know" once is enough
+        escalation = self._escalation
+        if escalation is None:
+            turn.say(self._renderer, "kb_no_answer")
+            return
+        limit = escalation.failed_answers_limit
+        failures = await self._knowledge.consecutive_failures(uow, turn, max(limit, 1))
+        if limit > 0 and failures >= limit:
+            turn.say(self._renderer, "kb_no_answer")
+            turn.hand_off(HandoffReason.BOT_FAILED, turn.event.text[:300])
+        else:
+            turn.say(self._renderer, "kb_no_answer_offer", escalation.person_button(turn))
 
     async def _command(self, uow: UnitOfWork, turn: Turn, command: str) -> None:
         contact = turn.contact
@@ -155,6 +187,17 @@ class ConversationService:
             return
         log.info("button %r in conversation %s has no handler", data, turn.conversation.id)
 
+    def _screen_handoff(self, turn: Turn) -> None:
+        """A hand-off the knowledge base asked for, but its trigger is off: offer the button."""
+        reason = turn.handoff_reason
+        if reason is None:
+            return
+        escalation = self._escalation
+        if escalation is None or not escalation.allows(reason):
+            turn.handoff_reason = None
+            if escalation is not None:
+                turn.say(self._renderer, "kb_no_answer_offer", escalation.person_button(turn))
+
     async def _set_blocked(
         self, uow: UnitOfWork, contact: Contact, blocked: bool, now: datetime
     ) -> None:
@@ -165,11 +208,26 @@ class ConversationService:
             await uow.outbox.suppress_pending_for_contact(
                 contact.id, "contact blocked the bot", now, marketing_only=False
             )
+            conversation = await uow.conversations.open_for_contact(contact.id)
+            if conversation is not None and self._escalation is not None:
+                await self._escalation.customer_left(uow, conversation.id)
 
     async def _finish(self, uow: UnitOfWork, turn: Turn) -> HandleResult:
+        self._screen_handoff(turn)
         for draft in turn.replies:
             await self._outbox.enqueue(uow, draft, turn.at)
+        if self._escalation is not None:
+            await self._escalation.request_for(uow, turn)
         return HandleResult(turn.contact.id, turn.conversation.id, len(turn.replies))
+
+
+def _shown_text(event: InboundEvent) -> str:
+    """The customer's message as agents see it."""
+    if event.kind is InboundKind.BUTTON:
+        return event.text or f"[button] {event.callback_data or ''}"
+    if event.kind is InboundKind.COMMAND:
+        return f"/{event.command} {event.command_args}".strip()
+    return event.text
 
 
 def _is_command(event: InboundEvent, name: str) -> bool:

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from bot.domain.handoff import HandoffReason
 from bot.domain.inbound import InboundEvent
 from bot.domain.model import (
     Button,
@@ -27,6 +28,15 @@ class Turn:
     at: datetime
     language: str  # what the customer is answered in
     replies: list[OutboundDraft] = field(default_factory=list)
+    # Set when this turn should end with the chat handed to a person (after the replies).
+    handoff_reason: HandoffReason | None = None
+    handoff_summary: str | None = None
+
+    def hand_off(self, reason: HandoffReason, summary: str | None = None) -> None:
+        """Ask for a person once the replies of this turn are queued (first reason wins)."""
+        if self.handoff_reason is None:
+            self.handoff_reason = reason
+            self.handoff_summary = summary
 
     def context(self, **extra: Any) -> dict[str, Any]:
         return {"name": self.contact.display_name, "contact": self.contact, **extra}
