@@ -77,25 +77,30 @@ async def test_answer_then_yes_is_recorded(harness: Harness) -> None:
     assert await kim.presses("Yes") == []  # a second press changes nothing visible
 
 
-async def test_no_feedback_marks_the_conversation_for_a_person(harness: Harness) -> None:
+async def test_no_feedback_hands_the_conversation_to_a_person(harness: Harness) -> None:
     kim = await customer(harness, language="ru")
     replies = await kim.says("сколько стоит доставка")
     assert replies[-1] == "Это помогло?"
-    [sorry] = await kim.presses("Нет")
-    assert "сотрудник ответит" in sorry
+    sorry, queued = await kim.presses("Нет")
+    assert sorry == "Жаль, что это не помогло."
+    assert "сотрудник" in queued and "ответит прямо в этом чате" in queued
     assert await conversation_status(kim.app) == "waiting_for_agent"
     [interaction] = await table_rows(kim.app, tables.kb_interactions)
     assert interaction["helpful"] is False
 
 
-async def test_unknown_question_is_handed_off_honestly_once(harness: Harness) -> None:
+async def test_unknown_questions_offer_a_person_then_hand_off(harness: Harness) -> None:
     kim = await customer(harness)
     [honest] = await kim.says("zxqv plorf wibble")
-    assert "rather not guess" in honest
+    assert "rather not guess" in honest and "put it another way" in honest
+    assert kim.sent()[-1].reply_markup["inline_keyboard"][0][0]["text"] == "Talk to a person"
+    assert await conversation_status(kim.app) == "bot"
+    honest, queued = await kim.says("blorp fnord qwzx")  # the second miss in a row
+    assert "rather not guess" in honest and "connecting you with a person" in queued
     assert await conversation_status(kim.app) == "waiting_for_agent"
     assert await kim.says("hello???") == []  # already told; a person will answer
     decisions = [r["decision"] for r in await table_rows(kim.app, tables.kb_interactions)]
-    assert decisions == ["no_answer", "no_answer"]
+    assert decisions == ["no_answer", "no_answer", "no_answer"]
     # A question the knowledge base can answer is still answered while the customer waits.
     assert (await kim.says("how much does delivery cost?"))[-1] == "Did this help?"
 
