@@ -44,6 +44,7 @@ from bot.scheduling.pump import Pump
 from bot.scheduling.scheduler import build_scheduler
 from bot.storage.uow import Storage
 from bot.web.app import build_web_app
+from bot.web.console import setup_console
 from bot.web.webchat_routes import add_webchat_routes
 
 log = logging.getLogger(__name__)
@@ -260,6 +261,19 @@ def build_nudge(settings: Settings, clock: Clock | None = None) -> Nudge:
         return {"ok": True, "storage": "ok", "telegram": bot is not None, "articles": articles}
 
     web_app = build_web_app(health, telegram=receiver, webhook_path=settings.telegram.webhook_path)
+    if policy.enabled:
+        secret = settings.secrets.secret_key
+        setup_console(
+            web_app,
+            uow_factory=storage.uow_factory,
+            actions=handoff,
+            clock=clock,
+            secret_key=secret.get_secret_value() if secret else None,
+            default_team=policy.default_team,
+            teams=policy.team_names,
+            secure_cookies=(settings.web.public_url or "").startswith("https://"),
+            on_outbox=wake_outbox,
+        )
     if settings.webchat.enabled:
         backend = WebchatBackend(storage.uow, clock, wake_inbox, lambda: holder["app"].bot_username)
         add_webchat_routes(

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from bot import __version__
+from bot.agents_cli import add_agents_commands, run_agents_command
 from bot.checks import check_project
 from bot.config import ConfigError, Settings, load_settings
 from bot.kb_cli import add_kb_commands, run_kb_command
@@ -44,6 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
         "check", help="validate config.yaml, templates and knowledge base; exit 1 on errors"
     )
     add_kb_commands(commands)
+    add_agents_commands(commands)
     commands.add_parser(
         "fake-telegram", help="run a fake Telegram Bot API server (for demos and tests)"
     )
@@ -69,6 +71,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     configure_logging(settings.logging.level, settings.logging.format)
     if args.command == "kb":
         return run_kb_command(args, settings)
+    if args.command == "agents":
+        return run_agents_command(args, settings)
     if args.command == "db":
         return asyncio.run(_db(settings.storage.url, args.db_command, parser))
     return asyncio.run(_run(settings, migrate=not args.no_migrate))
