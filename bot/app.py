@@ -14,6 +14,8 @@ from aiogram import Bot
 from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from bot.channels.agent_desk.client import DeskConfig
+from bot.channels.agent_desk.desk import AgentDesk
 from bot.channels.telegram.client import build_bot
 from bot.channels.telegram.gateway import TelegramGateway
 from bot.channels.telegram.receiver import ALLOWED_UPDATES, TelegramReceiver
@@ -70,6 +72,7 @@ class Nudge:
     hub: WebchatHub
     handoff: HandoffService
     handoff_pump: Pump
+    desk: AgentDesk | None = None
     knowledge: KnowledgeBase | None = None
     kb_watcher: KbWatcher | None = None
     telegram_bot: Bot | None = None
@@ -106,6 +109,8 @@ class Nudge:
             self.inbox_pump.start()
             self.outbox_pump.start()
             self.handoff_pump.start()
+            if self.desk is not None:
+                await self.desk.start()
             self.scheduler = build_scheduler(
                 [
                     (self.inbox_pump, self.settings.delivery.tick_seconds * 5),
@@ -176,6 +181,8 @@ class Nudge:
         await self.inbox_pump.stop()
         await self.outbox_pump.stop()
         await self.handoff_pump.stop()
+        if self.desk is not None:
+            await self.desk.stop()
         if self.telegram_bot is not None:
             await self.telegram_bot.session.close()
         await self.storage.dispose()
@@ -195,6 +202,16 @@ def build_nudge(settings: Settings, clock: Clock | None = None) -> Nudge:
 
     def wake_inbox() -> None:
         holder["app"].inbox_pump.wake()
+
+    def wake_agents() -> None:
+        """New hand-off events: the desk mirrors them now rather than at its next check."""
+        desk = holder["app"].desk
+        if desk is not None:
+            desk.wake()
+
+    def wake_after_action() -> None:
+        wake_outbox()
+        wake_agents()
 
     bot, receiver = _telegram_parts(settings, clock, storage, wake_inbox)
     if bot is not None:
@@ -239,7 +256,10 @@ def build_nudge(settings: Settings, clock: Clock | None = None) -> Nudge:
     )
 
     async def inbox_work() -> bool:
-        return await inbox.tick() >= settings.inbound.batch_size
+        taken = await inbox.tick()
+        if taken:
+            wake_agents()  # a customer message in a handed-off chat has no outbox row
+        return taken >= settings.inbound.batch_size
 
     async def outbox_work() -> bool:
         return (await dispatcher.tick()).full_batch
@@ -249,7 +269,7 @@ def build_nudge(settings: Settings, clock: Clock | None = None) -> Nudge:
             report = await handoff.tick(uow)
             await uow.commit()
         if report != TickReport():
-            wake_outbox()
+            wake_after_action()
         return False
 
     async def health() -> dict[str, Any]:
@@ -272,7 +292,18 @@ def build_nudge(settings: Settings, clock: Clock | None = None) -> Nudge:
             default_team=policy.default_team,
             teams=policy.team_names,
             secure_cookies=(settings.web.public_url or "").startswith("https://"),
+            on_outbox=wake_after_action,
+        )
+    desk_config = DeskConfig.from_settings(settings, policy)
+    desk = None
+    if desk_config is not None:
+        desk = AgentDesk(
+            desk_config,
+            storage.uow_factory,
+            handoff,
+            clock,
             on_outbox=wake_outbox,
+            limits=_rate_limits(settings),
         )
     if settings.webchat.enabled:
         backend = WebchatBackend(storage.uow, clock, wake_inbox, lambda: holder["app"].bot_username)
@@ -296,6 +327,7 @@ def build_nudge(settings: Settings, clock: Clock | None = None) -> Nudge:
         hub=hub,
         handoff=handoff,
         handoff_pump=Pump("handoff", handoff_work),
+        desk=desk,
         knowledge=knowledge,
         kb_watcher=watcher,
         telegram_bot=bot,

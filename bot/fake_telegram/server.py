@@ -156,11 +156,21 @@ class FakeTelegramServer(ObserverMixin):
         text: str,
         chat: GroupLike | None = None,
         thread_id: int | None = None,
+        reply_to: SentMessage | None = None,
     ) -> JsonDict:
-        """The user writes ``text`` to the bot (privately, or in group ``chat``); the Update."""
+        """The user writes ``text`` to the bot (privately, or in group ``chat``); the Update.
+
+        ``reply_to``: a message the bot sent in that chat, which this one replies to.
+        """
         group = self.world.group(chat) if chat is not None else None
         return await simulate.user_sends_text(
-            self.world, self.world.bot(token), self.world.user(user), text, group, thread_id
+            self.world,
+            self.world.bot(token),
+            self.world.user(user),
+            text,
+            group,
+            thread_id,
+            reply_to,
         )
 
     async def press_button(

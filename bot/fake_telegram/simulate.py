@@ -32,6 +32,7 @@ async def user_sends_text(
     text: str,
     group: FakeGroup | None = None,
     thread_id: int | None = None,
+    reply_to: SentMessage | None = None,
 ) -> JsonDict:
     """A text message from ``user`` in their private chat with the bot, or in ``group``."""
     if group is None:
@@ -48,6 +49,11 @@ async def user_sends_text(
     if thread_id is not None:
         message["message_thread_id"] = thread_id
         message["is_topic_message"] = True
+    if reply_to is not None:
+        replied = _find_sent(bot, reply_to)
+        if replied.chat_id != chat["id"]:
+            raise ValueError("a reply must be in the chat of the message it answers")
+        message["reply_to_message"] = message_dict(bot, world.chat_by_id(chat["id"]), replied)
     entities = command_entities(text)
     if entities:
         message["entities"] = entities

@@ -81,6 +81,9 @@ async def settle(app: Nudge) -> None:
     """Let the app process everything stored and send everything due (no sleeping)."""
     for _ in range(3):
         await app.inbox_pump.drain()
+        await app.handoff_pump.drain()
+        if app.desk is not None:
+            await app.desk.pump.drain()
         await app.outbox_pump.drain()
 
 

@@ -107,3 +107,20 @@ async def test_unknown_token_with_ptb(server: FakeTelegramServer) -> None:
     with pytest.raises(InvalidToken):
         await bot.initialize()
     await bot.shutdown()
+
+
+async def test_a_member_replies_to_the_bots_message_in_a_group(
+    server: FakeTelegramServer, ptb_bot: telegram.Bot
+) -> None:
+    group = server.add_group(-100777, "Plain agents")
+    agent = server.add_user(3004, "Agent Jones")
+    posted = await ptb_bot.send_message(-100777, "Ticket #3: Ann wrote hi")
+    [sent] = server.sent_messages(TOKEN, -100777)
+    await server.send_text(TOKEN, agent, "on it", chat=group, reply_to=sent)
+    [update] = await ptb_bot.get_updates()
+    assert update.message is not None and update.message.reply_to_message is not None
+    assert update.message.reply_to_message.message_id == posted.message_id
+    assert update.message.reply_to_message.from_user == ptb_bot.bot
+    server.add_group(-100778, "Elsewhere")
+    with pytest.raises(ValueError, match="in the chat of the message"):
+        await server.send_text(TOKEN, agent, "wrong chat", chat=-100778, reply_to=sent)

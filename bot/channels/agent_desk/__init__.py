@@ -1,0 +1,1 @@
+"""The agents' Telegram desk: a second bot (python-telegram-bot) in the agents' supergroup."""
