@@ -36,6 +36,9 @@ from bot.delivery.retry import RetryPolicy
 from bot.domain.clock import Clock, SystemClock
 from bot.domain.model import Channel
 from bot.domain.ports import ChannelGateway
+from bot.events.dispatcher import WebhookDispatcher
+from bot.events.service import EventsService
+from bot.events.webhooks import WebhookPublisher
 from bot.handoff.policy import HandoffPolicy
 from bot.handoff.service import HandoffService, TickReport
 from bot.knowledge.answering import KnowledgeBase
@@ -47,6 +50,7 @@ from bot.scheduling.scheduler import build_scheduler
 from bot.storage.uow import Storage
 from bot.web.app import build_web_app
 from bot.web.console import setup_console
+from bot.web.events_routes import add_events_routes
 from bot.web.webchat_routes import add_webchat_routes
 
 log = logging.getLogger(__name__)
@@ -54,6 +58,7 @@ log = logging.getLogger(__name__)
 Role = Literal["web", "worker", "all"]
 # Offers that expire, SLA breaches and idle chats are minutes-scale: a few seconds is exact enough.
 HANDOFF_TICK_SECONDS = 5.0
+WEBHOOK_TICK_SECONDS = 1.0  # retries are seconds to minutes apart; new rows wake the pump
 
 
 @dataclass(slots=True)
@@ -72,6 +77,10 @@ class Nudge:
     hub: WebchatHub
     handoff: HandoffService
     handoff_pump: Pump
+    events: EventsService
+    webhook_publisher: WebhookPublisher
+    webhook_pump: Pump
+    webhook_dispatcher: WebhookDispatcher | None = None
     desk: AgentDesk | None = None
     knowledge: KnowledgeBase | None = None
     kb_watcher: KbWatcher | None = None
@@ -109,6 +118,7 @@ class Nudge:
             self.inbox_pump.start()
             self.outbox_pump.start()
             self.handoff_pump.start()
+            self.webhook_pump.start()
             if self.desk is not None:
                 await self.desk.start()
             self.scheduler = build_scheduler(
@@ -116,6 +126,7 @@ class Nudge:
                     (self.inbox_pump, self.settings.delivery.tick_seconds * 5),
                     (self.outbox_pump, self.settings.delivery.tick_seconds),
                     (self.handoff_pump, HANDOFF_TICK_SECONDS),
+                    (self.webhook_pump, WEBHOOK_TICK_SECONDS),
                 ]
             )
             self.scheduler.start()
@@ -181,6 +192,9 @@ class Nudge:
         await self.inbox_pump.stop()
         await self.outbox_pump.stop()
         await self.handoff_pump.stop()
+        await self.webhook_pump.stop()
+        if self.webhook_dispatcher is not None:
+            await self.webhook_dispatcher.close()
         if self.desk is not None:
             await self.desk.stop()
         if self.telegram_bot is not None:
@@ -294,6 +308,25 @@ def build_nudge(settings: Settings, clock: Clock | None = None) -> Nudge:
             secure_cookies=(settings.web.public_url or "").startswith("https://"),
             on_outbox=wake_after_action,
         )
+    events_secret = settings.secrets.events_secret
+    signing_key = events_secret.get_secret_value() if events_secret else None
+    events = EventsService(storage.uow, clock, telegram_username=lambda: holder["app"].bot_username)
+    add_events_routes(web_app, events, secret=signing_key, clock=clock)
+    hooks = settings.webhooks
+    webhook_dispatcher = None
+    if signing_key and hooks.endpoints:
+        retry = RetryPolicy(
+            hooks.max_attempts, hooks.backoff_initial_seconds, hooks.backoff_max_seconds
+        )
+        webhook_dispatcher = WebhookDispatcher(
+            storage.uow, clock, signing_key, retry, timeout_seconds=hooks.timeout_seconds
+        )
+
+    async def webhook_work() -> bool:
+        if webhook_dispatcher is None:
+            return False
+        return (await webhook_dispatcher.tick()).claimed >= webhook_dispatcher.batch_size
+
     desk_config = DeskConfig.from_settings(settings, policy)
     desk = None
     if desk_config is not None:
@@ -328,6 +361,10 @@ def build_nudge(settings: Settings, clock: Clock | None = None) -> Nudge:
         handoff=handoff,
         handoff_pump=Pump("handoff", handoff_work),
         desk=desk,
+        events=events,
+        webhook_publisher=WebhookPublisher(hooks.endpoints),
+        webhook_pump=Pump("webhooks", webhook_work),
+        webhook_dispatcher=webhook_dispatcher,
         knowledge=knowledge,
         kb_watcher=watcher,
         telegram_bot=bot,

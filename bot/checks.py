@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from bot.funnel.model import TEMPLATE_VARIABLES
 from bot.rendering import Renderer, RenderError
 
 # The templates the conversation core needs in the default language.
@@ -23,6 +24,7 @@ REQUIRED_TEMPLATES = (
     "handoff_returned",
     "handoff_button",
     "kb_no_answer_offer",
+    "shop_linked",
 )
 
 
@@ -36,7 +38,19 @@ def check_project(config_path: Path | None) -> list[str]:
     problems = check_templates(Path(settings.bot.templates_dir), settings.bot.default_language)
     if settings.knowledge.enabled:
         problems.extend(check_knowledge(Path(settings.knowledge.folder)))
+    # Funnels sit next to the config file until config.yaml gets a `funnels.folder` setting.
+    renderer = Renderer(Path(settings.bot.templates_dir), settings.bot.default_language)
+    problems.extend(check_funnels(settings.config_path.parent / "funnels", renderer))
     return problems
+
+
+def check_funnels(folder: Path, renderer: Renderer) -> list[str]:
+    """Every funnel file's errors, each as `file:line:column: where: sentence`; no folder, no
+    funnels (they are optional)."""
+    from bot.funnel.catalog import load_funnels
+
+    catalog = load_funnels(folder, renderer)
+    return [str(problem) for problem in catalog.errors]
 
 
 def check_knowledge(folder: Path) -> list[str]:
@@ -66,6 +80,10 @@ KNOWN_VARIABLES = frozenset(
 )
 
 
+FUNNEL_PREFIX = "funnel_"
+FUNNEL_VARIABLES = frozenset(TEMPLATE_VARIABLES)
+
+
 def check_templates(templates_dir: Path, default_language: str) -> list[str]:
     if not templates_dir.is_dir():
         return [f"{templates_dir}: the templates folder does not exist (bot.templates_dir)"]
@@ -78,8 +96,10 @@ def check_templates(templates_dir: Path, default_language: str) -> list[str]:
                 f"template in the default language ({default_language})"
             )
     for path in sorted(templates_dir.glob("*/*.j2")):
+        # Funnel templates get the funnel's variables (contact, event, vars, coupon...).
+        known = FUNNEL_VARIABLES if path.name.startswith(FUNNEL_PREFIX) else KNOWN_VARIABLES
         try:
-            unknown = renderer.variables_of(path) - KNOWN_VARIABLES
+            unknown = renderer.variables_of(path) - known
         except RenderError as exc:
             problems.append(str(exc))
             continue

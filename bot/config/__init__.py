@@ -24,11 +24,13 @@ from bot.config.problems import ENVIRONMENT, ConfigError, ConfigProblem, format_
 from bot.config.secret_env import (
     AGENT_DESK_TOKEN,
     DATABASE_PASSWORD,
+    EVENTS_SECRET,
     SECRET_KEY,
     SECRET_VARIABLES,
     TELEGRAM_TOKEN,
     TELEGRAM_WEBHOOK_SECRET,
 )
+from bot.config.webhooks import WebhookEndpoint, WebhooksSettings
 
 __all__ = [
     "AGENT_DESK_TOKEN",
@@ -37,6 +39,7 @@ __all__ = [
     "DEFAULT_CONFIG_PATH",
     "ENVIRONMENT",
     "ENV_PREFIX",
+    "EVENTS_SECRET",
     "SECRET_KEY",
     "SECRET_VARIABLES",
     "SECTIONS",
@@ -55,6 +58,8 @@ __all__ = [
     "TelegramSettings",
     "WebSettings",
     "WebchatSettings",
+    "WebhookEndpoint",
+    "WebhooksSettings",
     "check_settings",
     "format_problems",
     "load_settings",

@@ -18,8 +18,9 @@ from bot.config.models import (
 )
 from bot.config.origins import Origins
 from bot.config.problems import ConfigProblem
-from bot.config.secret_env import DATABASE_PASSWORD, TELEGRAM_WEBHOOK_SECRET
+from bot.config.secret_env import DATABASE_PASSWORD, EVENTS_SECRET, TELEGRAM_WEBHOOK_SECRET
 from bot.config.urls import url_has_password, url_user, with_password
+from bot.config.webhooks import WebhooksSettings
 
 S = TypeVar("S", bound=Section)
 
@@ -38,6 +39,7 @@ def cross_checks(
         *_language_checks(section(sections, BotSettings), origins),
         *_backoff_checks(section(sections, DeliverySettings), origins),
         *_handoff_checks(section(sections, HandoffSettings), origins),
+        *_outbound_webhook_checks(section(sections, WebhooksSettings), secrets, origins),
     ]
 
 
@@ -83,6 +85,22 @@ def _handoff_checks(handoff: HandoffSettings | None, origins: Origins) -> list[C
     return [
         origins.problem(("handoff", *path), message) for path, message in handoff_problems(handoff)
     ]
+
+
+def _outbound_webhook_checks(
+    webhooks: WebhooksSettings | None, secrets: Secrets, origins: Origins
+) -> list[ConfigProblem]:
+    if webhooks is None:
+        return []
+    problems = []
+    if webhooks.endpoints and secrets.events_secret is None:
+        message = f"webhook endpoints need {EVENTS_SECRET} set in the environment (to sign them)"
+        problems.append(origins.problem(("webhooks", "endpoints"), message))
+    if webhooks.backoff_initial_seconds > webhooks.backoff_max_seconds:
+        limit = f"{webhooks.backoff_max_seconds:g}"
+        message = f"must not be more than webhooks.backoff_max_seconds ({limit})"
+        problems.append(origins.problem(("webhooks", "backoff_initial_seconds"), message))
+    return problems
 
 
 def apply_database_password(

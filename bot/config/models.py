@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 from bot.config.base import Section, check_language
 from bot.config.handoff import HandoffSettings
 from bot.config.urls import check_database_url, check_http_url, check_origin, redact_password
+from bot.config.webhooks import WebhooksSettings
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///data/nudge.db"
 TELEGRAM_API = "https://api.telegram.org"
@@ -155,6 +156,7 @@ class Secrets(BaseModel):
     telegram_token: SecretStr | None = None
     telegram_webhook_secret: SecretStr | None = None
     agent_desk_token: SecretStr | None = None
+    events_secret: SecretStr | None = None
     secret_key: SecretStr | None = None
     database_password: SecretStr | None = None
 
@@ -170,6 +172,7 @@ SECTIONS: dict[str, type[Section]] = {
     "inbound": InboundSettings,
     "logging": LoggingSettings,
     "handoff": HandoffSettings,
+    "webhooks": WebhooksSettings,
 }
 """The sections of `config.yaml`, by name."""
 
@@ -189,6 +192,7 @@ class Settings(BaseModel):
     inbound: InboundSettings = Field(default_factory=InboundSettings)
     logging: LoggingSettings = Field(default_factory=LoggingSettings)
     handoff: HandoffSettings = Field(default_factory=HandoffSettings)
+    webhooks: WebhooksSettings = Field(default_factory=WebhooksSettings)
     secrets: Secrets = Field(default_factory=Secrets)
     config_path: Path = Path("config.yaml")
     """The config file looked at (absolute once loaded)."""

@@ -14,6 +14,7 @@ from bot.config.models import Secrets
 TELEGRAM_TOKEN = "NUDGE_TELEGRAM_TOKEN"
 TELEGRAM_WEBHOOK_SECRET = "NUDGE_TELEGRAM_WEBHOOK_SECRET"
 AGENT_DESK_TOKEN = "NUDGE_AGENT_DESK_TOKEN"
+EVENTS_SECRET = "NUDGE_EVENTS_SECRET"
 SECRET_KEY = "NUDGE_SECRET_KEY"
 DATABASE_PASSWORD = "NUDGE_DATABASE_PASSWORD"
 
@@ -21,12 +22,15 @@ SECRET_VARIABLES: dict[str, str] = {
     TELEGRAM_TOKEN: "telegram_token",
     TELEGRAM_WEBHOOK_SECRET: "telegram_webhook_secret",
     AGENT_DESK_TOKEN: "agent_desk_token",
+    EVENTS_SECRET: "events_secret",
     SECRET_KEY: "secret_key",
     DATABASE_PASSWORD: "database_password",
 }
 """Environment variable -> field of `Secrets`."""
 
 _WEBHOOK_SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
+# Shorter shared secrets could be guessed offline from one signed request.
+EVENTS_SECRET_MIN_LENGTH = 16
 _SECRET_WORDS = {"token", "tokens", "secret", "secrets", "password", "passwd", "apikey"}
 
 
@@ -51,6 +55,10 @@ def read_secrets(environ: Mapping[str, str]) -> tuple[Secrets, list[tuple[str, s
     if webhook is not None and not _WEBHOOK_SECRET.match(webhook.get_secret_value()):
         message = "must be 1-256 characters, each a letter A-Z or a-z, a digit, '_' or '-'"
         problems.append((TELEGRAM_WEBHOOK_SECRET, message))
+    events = values.get("events_secret")
+    if events is not None and len(events.get_secret_value()) < EVENTS_SECRET_MIN_LENGTH:
+        message = f"must be at least {EVENTS_SECRET_MIN_LENGTH} characters (a long random string)"
+        problems.append((EVENTS_SECRET, message))
     return Secrets(**values), problems
 
 
@@ -64,6 +72,8 @@ def is_secret_key(key: str) -> bool:
 def secret_variable_for(path: tuple[str | int, ...]) -> str | None:
     """The secret variable a secret-looking setting most likely meant, if it is clear."""
     text = "_".join(str(part) for part in path).lower()
+    if text.startswith(("webhooks", "events")):
+        return EVENTS_SECRET
     if "webhook" in text:
         return TELEGRAM_WEBHOOK_SECRET
     if any(word in text for word in ("password", "passwd", "storage", "database")):

@@ -15,6 +15,7 @@ from bot.conversation.escalation import Escalation
 from bot.conversation.identity import WEB_LINK_PAYLOAD_PREFIX, link_web_visitor, resolve_contact
 from bot.conversation.knowledge_replies import KnowledgeResponder
 from bot.conversation.language import choose_language
+from bot.conversation.shop_link import SHOP_LINK_PAYLOAD_PREFIX, bind_shop_contact
 from bot.conversation.turn import Turn
 from bot.delivery.outbox import Outbox
 from bot.domain.clock import Clock
@@ -69,6 +70,13 @@ class ConversationService:
         if contact.blocked:  # writing to us again means the customer is reachable again
             contact.blocked = False
             await uow.contacts.update(contact)
+        if _is_command(event, "start") and event.command_args.startswith(SHOP_LINK_PAYLOAD_PREFIX):
+            code = event.command_args.removeprefix(SHOP_LINK_PAYLOAD_PREFIX)
+            bound = await bind_shop_contact(uow, contact, code, now)
+            turn = await self._turn(uow, event, bound or contact, identity, now)
+            await self._store_inbound(uow, turn)
+            turn.say(self._renderer, "shop_linked" if bound else "link_expired")
+            return await self._finish(uow, turn)
         if _is_command(event, "start") and event.command_args.startswith(WEB_LINK_PAYLOAD_PREFIX):
             code = event.command_args.removeprefix(WEB_LINK_PAYLOAD_PREFIX)
             linked = await link_web_visitor(uow, contact, code)

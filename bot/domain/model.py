@@ -84,6 +84,10 @@ class Contact:
     start_payload: str | None = None
     attributes: dict[str, Any] = field(default_factory=dict)
     created_at: datetime | None = None
+    # How a shop knows the customer (Events API); each unique among contacts when set.
+    external_id: str | None = None
+    phone: str | None = None  # normalised: "+" and digits
+    email: str | None = None  # normalised: lower-case
 
 
 @dataclass(slots=True)

@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
+if TYPE_CHECKING:  # event_ports imports this module: only the type checker needs them here
+    from bot.domain.event_ports import ApiEventRepository, WebhookDeliveryRepository
 from bot.domain.handoff import (
     Agent,
     ConversationEvent,
@@ -344,6 +346,8 @@ class UnitOfWork(Protocol):
     handoffs: HandoffRepository
     events: ConversationEventRepository
     held_replies: HeldReplyRepository
+    api_events: ApiEventRepository
+    webhooks: WebhookDeliveryRepository
 
     async def commit(self) -> None: ...
 

@@ -58,6 +58,15 @@ contacts = Table(
     Column("attributes", Json, nullable=False),
     Column("created_at", UTCDateTime(), nullable=False),
     Column("updated_at", UTCDateTime(), nullable=False),
+    # The identifiers a shop knows the customer by (Events API). Unique indexes rather than
+    # constraints: SQLite cannot add a constraint to an existing table, and NULLs are distinct
+    # in a unique index on both databases, so contacts without them never collide.
+    Column("external_id", String(255)),
+    Column("phone", String(32)),
+    Column("email", String(320)),
+    Index("ix_contacts_external_id", "external_id", unique=True),
+    Index("ix_contacts_phone", "phone", unique=True),
+    Index("ix_contacts_email", "email", unique=True),
     sqlite_autoincrement=True,
 )
 
@@ -295,4 +304,51 @@ settings = Table(
     metadata,
     Column("key", String(255), primary_key=True),
     Column("value", Text, nullable=False),
+)
+
+# --- the Events API and outbound webhooks (`bot.domain.events`) ----------------------------------
+
+api_events = Table(
+    "api_events",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("key", String(255), nullable=False),
+    Column("type", String(128), nullable=False),
+    Column("contact_id", Id, ForeignKey("contacts.id"), nullable=False),
+    Column("data", Json, nullable=False),
+    Column("occurred_at", UTCDateTime(), nullable=False),
+    Column("received_at", UTCDateTime(), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("error", Text),
+    Column("processed_at", UTCDateTime()),
+    # The sender's event id: a repeat is skipped with ON CONFLICT DO NOTHING.
+    UniqueConstraint("key"),
+    # The consumer's claim: WHERE status = 'pending' ORDER BY id.
+    Index("ix_api_events_status_id", "status", "id"),
+    # A contact's events (funnel conditions, merges).
+    Index("ix_api_events_contact_id", "contact_id"),
+    sqlite_autoincrement=True,
+)
+
+webhook_deliveries = Table(
+    "webhook_deliveries",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("event_key", String(255), nullable=False),
+    Column("endpoint", String(1024), nullable=False),
+    Column("event_type", String(128), nullable=False),
+    Column("payload", Json, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("attempts", Integer, nullable=False),
+    # When a PENDING row is due, or when the lease of a SENDING row runs out.
+    Column("next_attempt_at", UTCDateTime(), nullable=False),
+    Column("last_error", Text),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("updated_at", UTCDateTime(), nullable=False),
+    Column("delivered_at", UTCDateTime()),
+    # One delivery per event and endpoint, however often the event is published.
+    UniqueConstraint("event_key", "endpoint"),
+    # The dispatcher's claim: WHERE status IN (...) AND next_attempt_at <= now.
+    Index("ix_webhook_deliveries_status_next_attempt_at", "status", "next_attempt_at"),
+    sqlite_autoincrement=True,
 )

@@ -10,6 +10,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.domain.clock import Clock, SystemClock
+from bot.domain.event_ports import ApiEventRepository, WebhookDeliveryRepository
 from bot.domain.ports import (
     AgentRepository,
     ContactRepository,
@@ -43,6 +44,8 @@ from bot.storage.repositories import (
     SqlOutboxRepository,
 )
 from bot.storage.repositories._base import Connection
+from bot.storage.repositories.api_events import SqlApiEventRepository
+from bot.storage.repositories.webhooks import SqlWebhookDeliveryRepository
 from bot.storage.sqlite_inline import InlineSqliteEngine
 
 
@@ -81,6 +84,8 @@ class SqlUnitOfWork:
     handoffs: HandoffRepository
     events: ConversationEventRepository
     held_replies: HeldReplyRepository
+    api_events: ApiEventRepository
+    webhooks: WebhookDeliveryRepository
 
     def __init__(self, connect: Connect, clock: Clock) -> None:
         self._connect = connect
@@ -108,6 +113,8 @@ class SqlUnitOfWork:
         self.handoffs = SqlHandoffRepository(conn)
         self.events = SqlConversationEventRepository(conn)
         self.held_replies = SqlHeldReplyRepository(conn)
+        self.api_events = SqlApiEventRepository(conn)
+        self.webhooks = SqlWebhookDeliveryRepository(conn)
 
     async def __aexit__(self, *exc: object) -> None:
         conn, self._conn = self._conn, None

@@ -6,11 +6,19 @@ from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import Row, bindparam, select
+from sqlalchemy.sql import Executable
 
 from bot.domain.clock import Clock
 from bot.domain.model import Channel, ChannelIdentity, Contact
-from bot.storage.repositories._base import Connection, SqlRepository, binds
+from bot.storage.repositories._base import (
+    Connection,
+    InsertFactory,
+    PerDialect,
+    SqlRepository,
+    binds,
+)
 from bot.storage.tables import (
+    api_events,
     channel_identities,
     contacts,
     conversations,
@@ -24,7 +32,16 @@ from bot.storage.tables import (
 _IN_CHUNK = 500
 
 # Every table whose rows belong to a contact; merge_into moves them all.
-_OWNED_TABLES = (channel_identities, conversations, messages, outbox, kb_interactions, handoffs)
+_OWNED_TABLES = (
+    channel_identities,
+    conversations,
+    messages,
+    outbox,
+    kb_interactions,
+    handoffs,
+    api_events,
+)
+_IDENTIFIERS = ("external_id", "phone", "email")
 
 # Statements are built once (see `_base`); a WHERE parameter is never named like a column.
 _GET = select(contacts).where(contacts.c.id == bindparam("contact_id"))
@@ -49,9 +66,36 @@ _UPDATE = (
             "start_payload",
             "attributes",
             "updated_at",
+            *_IDENTIFIERS,
         )
     )
 )
+_FIND_BY = {
+    name: select(contacts).where(contacts.c[name] == bindparam(f"wanted_{name}"))
+    for name in _IDENTIFIERS
+}
+# Cleared on a merge's source before the target takes them over (they are unique).
+_CLEAR_IDENTIFIERS = (
+    contacts.update()
+    .where(contacts.c.id == bindparam("contact_id"))
+    .values(external_id=None, phone=None, email=None)
+)
+
+
+def _build_create_identified(insert: InsertFactory) -> Executable:
+    # No conflict target: a clash on any of the unique identifiers stores nothing, where an
+    # IntegrityError would abort the whole transaction on PostgreSQL.
+    columns = ("display_name", "attributes", "created_at", "updated_at", *_IDENTIFIERS)
+    return (
+        insert(contacts)
+        .values(binds(contacts, *columns))
+        .values(opted_out=False, blocked=False)
+        .on_conflict_do_nothing()
+        .returning(contacts)
+    )
+
+
+_CREATE_IDENTIFIED = PerDialect(_build_create_identified)
 _MOVE_OWNED = tuple(
     table.update()
     .where(table.c.contact_id == bindparam("source_id"))
@@ -95,6 +139,9 @@ def _to_contact(row: Row[Any]) -> Contact:
         start_payload=row.start_payload,
         attributes=dict(row.attributes),
         created_at=row.created_at,
+        external_id=row.external_id,
+        phone=row.phone,
+        email=row.email,
     )
 
 
@@ -114,6 +161,7 @@ def _merged_profile(source: Contact, target: Contact) -> Contact:
     """The target's profile, completed from the source.
 
     An opt-out on either side survives the merge: losing it would message someone who said stop.
+    The shop's identifiers survive too: the target's where it has them, else the source's.
     """
     return Contact(
         id=target.id,
@@ -125,6 +173,9 @@ def _merged_profile(source: Contact, target: Contact) -> Contact:
         start_payload=target.start_payload or source.start_payload,
         attributes={**source.attributes, **target.attributes},
         created_at=target.created_at,
+        external_id=target.external_id or source.external_id,
+        phone=target.phone or source.phone,
+        email=target.email or source.email,
     )
 
 
@@ -169,8 +220,44 @@ class SqlContactRepository(SqlRepository):
             "start_payload": contact.start_payload,
             "attributes": dict(contact.attributes),
             "updated_at": self._clock.now(),
+            "external_id": contact.external_id,
+            "phone": contact.phone,
+            "email": contact.email,
         }
         await self._conn.execute(_UPDATE, params)
+
+    async def find_by_external_id(self, external_id: str) -> Contact | None:
+        return await self._find_by("external_id", external_id)
+
+    async def find_by_phone(self, phone: str) -> Contact | None:
+        return await self._find_by("phone", phone)
+
+    async def find_by_email(self, email: str) -> Contact | None:
+        return await self._find_by("email", email)
+
+    async def _find_by(self, name: str, value: str) -> Contact | None:
+        row = (await self._conn.execute(_FIND_BY[name], {f"wanted_{name}": value})).first()
+        return _to_contact(row) if row is not None else None
+
+    async def create_identified(
+        self,
+        display_name: str,
+        external_id: str | None,
+        phone: str | None,
+        email: str | None,
+    ) -> Contact | None:
+        now = self._clock.now()
+        params: dict[str, Any] = {
+            "display_name": display_name,
+            "attributes": {},
+            "created_at": now,
+            "updated_at": now,
+            "external_id": external_id,
+            "phone": phone,
+            "email": email,
+        }
+        row = (await self._conn.execute(_CREATE_IDENTIFIED.of(self._conn), params)).first()
+        return _to_contact(row) if row is not None else None
 
     async def merge_into(self, source_id: int, target_id: int) -> None:
         if source_id == target_id:
@@ -179,6 +266,7 @@ class SqlContactRepository(SqlRepository):
         if source is None or target is None:
             missing = source_id if source is None else target_id
             raise ValueError(f"cannot merge: contact {missing} does not exist")
+        await self._conn.execute(_CLEAR_IDENTIFIERS, {"contact_id": source_id})
         await self.update(_merged_profile(source, target))
         for stmt in _MOVE_OWNED:
             await self._conn.execute(stmt, {"source_id": source_id, "target_id": target_id})
