@@ -38,9 +38,8 @@ def check_project(config_path: Path | None) -> list[str]:
     problems = check_templates(Path(settings.bot.templates_dir), settings.bot.default_language)
     if settings.knowledge.enabled:
         problems.extend(check_knowledge(Path(settings.knowledge.folder)))
-    # Funnels sit next to the config file until config.yaml gets a `funnels.folder` setting.
     renderer = Renderer(Path(settings.bot.templates_dir), settings.bot.default_language)
-    problems.extend(check_funnels(settings.config_path.parent / "funnels", renderer))
+    problems.extend(check_funnels(Path(settings.funnels.folder), renderer))
     return problems
 
 

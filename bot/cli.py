@@ -15,6 +15,7 @@ from bot.agents_cli import add_agents_commands, run_agents_command
 from bot.checks import check_project
 from bot.config import ConfigError, Settings, load_settings
 from bot.events_cli import add_events_commands, run_events_command
+from bot.funnel_cli import add_simulate_command, run_simulate_command
 from bot.kb_cli import add_kb_commands, run_kb_command
 from bot.logging_setup import configure_logging
 
@@ -48,6 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_kb_commands(commands)
     add_agents_commands(commands)
     add_events_commands(commands)
+    add_simulate_command(commands)
     commands.add_parser(
         "fake-telegram", help="run a fake Telegram Bot API server (for demos and tests)"
     )
@@ -77,6 +79,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_agents_command(args, settings)
     if args.command == "events":
         return run_events_command(args, settings)
+    if args.command == "simulate":
+        return run_simulate_command(args, settings)
     if args.command == "db":
         return asyncio.run(_db(settings.storage.url, args.db_command, parser))
     return asyncio.run(_run(settings, migrate=not args.no_migrate))

@@ -76,6 +76,13 @@ class Renderer:
         )
         raise RenderError(f"no template {name!r} in {self._dir} (tried {tried})")
 
+    def render_string(self, source: str, context: Mapping[str, Any]) -> str:
+        """Render an inline template (a funnel button's URL) in the same sandbox."""
+        try:
+            return self._env.from_string(source).render(**context).strip()
+        except TemplateError as exc:
+            raise RenderError(f"{source!r}: {exc}") from exc
+
     def variables_of(self, path: Path) -> set[str]:
         """The variables a template file needs; raises RenderError (with the line) if it does
         not parse."""

@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
 from bot.config.base import Section, check_language
+from bot.config.funnels import FunnelsSettings
 from bot.config.handoff import HandoffSettings
 from bot.config.urls import check_database_url, check_http_url, check_origin, redact_password
 from bot.config.webhooks import WebhooksSettings
@@ -172,6 +173,7 @@ SECTIONS: dict[str, type[Section]] = {
     "inbound": InboundSettings,
     "logging": LoggingSettings,
     "handoff": HandoffSettings,
+    "funnels": FunnelsSettings,
     "webhooks": WebhooksSettings,
 }
 """The sections of `config.yaml`, by name."""
@@ -192,6 +194,7 @@ class Settings(BaseModel):
     inbound: InboundSettings = Field(default_factory=InboundSettings)
     logging: LoggingSettings = Field(default_factory=LoggingSettings)
     handoff: HandoffSettings = Field(default_factory=HandoffSettings)
+    funnels: FunnelsSettings = Field(default_factory=FunnelsSettings)
     webhooks: WebhooksSettings = Field(default_factory=WebhooksSettings)
     secrets: Secrets = Field(default_factory=Secrets)
     config_path: Path = Path("config.yaml")
