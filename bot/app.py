@@ -39,6 +39,12 @@ from bot.domain.ports import ChannelGateway
 from bot.events.dispatcher import WebhookDispatcher
 from bot.events.service import EventsService
 from bot.events.webhooks import WebhookPublisher
+from bot.funnel.db_ports import FunnelRules
+from bot.funnel.event_feed import EventFeed
+from bot.funnel.hooks import FunnelHooks
+from bot.funnel.library import FunnelLibrary
+from bot.funnel.model import FrequencyCap
+from bot.funnel.runner import FunnelRunner
 from bot.handoff.policy import HandoffPolicy
 from bot.handoff.service import HandoffService, TickReport
 from bot.knowledge.answering import KnowledgeBase
@@ -58,6 +64,7 @@ log = logging.getLogger(__name__)
 Role = Literal["web", "worker", "all"]
 # Offers that expire, SLA breaches and idle chats are minutes-scale: a few seconds is exact enough.
 HANDOFF_TICK_SECONDS = 5.0
+FUNNEL_TICK_SECONDS = 1.0  # due steps and shop events; producers also wake the pumps at once
 WEBHOOK_TICK_SECONDS = 1.0  # retries are seconds to minutes apart; new rows wake the pump
 
 
@@ -78,6 +85,10 @@ class Nudge:
     handoff: HandoffService
     handoff_pump: Pump
     events: EventsService
+    funnels: FunnelLibrary
+    funnel_runner: FunnelRunner
+    funnel_pump: Pump
+    event_pump: Pump
     webhook_publisher: WebhookPublisher
     webhook_pump: Pump
     webhook_dispatcher: WebhookDispatcher | None = None
@@ -119,6 +130,9 @@ class Nudge:
             self.outbox_pump.start()
             self.handoff_pump.start()
             self.webhook_pump.start()
+            self.funnels.refresh()
+            self.event_pump.start()
+            self.funnel_pump.start()
             if self.desk is not None:
                 await self.desk.start()
             self.scheduler = build_scheduler(
@@ -127,6 +141,8 @@ class Nudge:
                     (self.outbox_pump, self.settings.delivery.tick_seconds),
                     (self.handoff_pump, HANDOFF_TICK_SECONDS),
                     (self.webhook_pump, WEBHOOK_TICK_SECONDS),
+                    (self.event_pump, FUNNEL_TICK_SECONDS),
+                    (self.funnel_pump, FUNNEL_TICK_SECONDS),
                 ]
             )
             self.scheduler.start()
@@ -193,6 +209,8 @@ class Nudge:
         await self.outbox_pump.stop()
         await self.handoff_pump.stop()
         await self.webhook_pump.stop()
+        await self.event_pump.stop()
+        await self.funnel_pump.stop()
         if self.webhook_dispatcher is not None:
             await self.webhook_dispatcher.close()
         if self.desk is not None:
@@ -240,12 +258,29 @@ def build_nudge(settings: Settings, clock: Clock | None = None) -> Nudge:
     policy = HandoffPolicy.from_settings(settings.handoff)
     handoff = HandoffService(policy, renderer, outbox, clock)
     escalation = Escalation(handoff, policy.triggers, renderer) if policy.enabled else None
+    library, runner = _funnel_parts(settings, storage, renderer, outbox, clock, handoff, policy)
+    runner.on_outbox = wake_outbox
+    funnel_hooks = FunnelHooks(runner, library.current)
+
+    def wake_funnels() -> None:
+        holder["app"].funnel_pump.wake()
+
+    feed = EventFeed(storage.uow, funnel_hooks, clock, on_enrolled=wake_funnels)
+
+    async def funnel_work() -> bool:
+        library.refresh()
+        return (await runner.tick()).claimed >= runner.batch_size
+
+    async def event_work() -> bool:
+        return await feed.tick() >= feed.batch_size
+
     service = ConversationService(
         renderer,
         outbox,
         clock,
         knowledge=responder,
         escalation=escalation,
+        funnels=funnel_hooks,
         default_language=settings.bot.default_language,
     )
     inbox = InboxProcessor(
@@ -310,7 +345,12 @@ def build_nudge(settings: Settings, clock: Clock | None = None) -> Nudge:
         )
     events_secret = settings.secrets.events_secret
     signing_key = events_secret.get_secret_value() if events_secret else None
-    events = EventsService(storage.uow, clock, telegram_username=lambda: holder["app"].bot_username)
+    events = EventsService(
+        storage.uow,
+        clock,
+        telegram_username=lambda: holder["app"].bot_username,
+        on_event=lambda: holder["app"].event_pump.wake(),
+    )
     add_events_routes(web_app, events, secret=signing_key, clock=clock)
     hooks = settings.webhooks
     webhook_dispatcher = None
@@ -362,6 +402,10 @@ def build_nudge(settings: Settings, clock: Clock | None = None) -> Nudge:
         handoff_pump=Pump("handoff", handoff_work),
         desk=desk,
         events=events,
+        funnels=library,
+        funnel_runner=runner,
+        funnel_pump=Pump("funnels", funnel_work),
+        event_pump=Pump("shop-events", event_work),
         webhook_publisher=WebhookPublisher(hooks.endpoints),
         webhook_pump=Pump("webhooks", webhook_work),
         webhook_dispatcher=webhook_dispatcher,
@@ -422,6 +466,34 @@ def _telegram_parts(
         bot=bot,
     )
     return bot, receiver
+
+
+def _funnel_parts(
+    settings: Settings,
+    storage: Storage,
+    renderer: Renderer,
+    outbox: Outbox,
+    clock: Clock,
+    handoff: HandoffService,
+    policy: HandoffPolicy,
+) -> tuple[FunnelLibrary, FunnelRunner]:
+    config = settings.funnels
+    cap = None
+    if config.frequency_cap_messages:
+        cap = FrequencyCap(config.frequency_cap_messages, config.cap_period)
+    rules = FunnelRules(config.timezone, settings.bot.default_language, cap)
+    library = FunnelLibrary(Path(config.folder), renderer)
+    runner = FunnelRunner(
+        storage.uow,
+        library.current,
+        renderer,
+        outbox,
+        rules,
+        clock,
+        handoff=handoff if policy.enabled else None,
+        batch_size=config.batch_size,
+    )
+    return library, runner
 
 
 def _rate_limits(settings: Settings) -> RateLimits:

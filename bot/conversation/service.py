@@ -31,6 +31,7 @@ from bot.domain.model import (
     Sender,
 )
 from bot.domain.ports import UnitOfWork
+from bot.funnel.hooks import FunnelHooks
 from bot.rendering import Renderer
 
 log = logging.getLogger(__name__)
@@ -52,6 +53,7 @@ class ConversationService:
         *,
         knowledge: KnowledgeResponder | None = None,
         escalation: Escalation | None = None,
+        funnels: FunnelHooks | None = None,
         default_language: str = "en",
     ) -> None:
         self._renderer = renderer
@@ -59,6 +61,7 @@ class ConversationService:
         self._clock = clock
         self._knowledge = knowledge
         self._escalation = escalation
+        self._funnels = funnels
         self._default_language = default_language
 
     async def handle(self, uow: UnitOfWork, event: InboundEvent) -> HandleResult:
@@ -142,6 +145,8 @@ class ConversationService:
         reason = escalation.check_text(turn) if escalation is not None else None
         if reason is not None:
             turn.hand_off(reason)
+        elif await self._to_funnels(uow, turn):
+            return  # a funnel was waiting for this answer, or a keyword started one
         elif event.kind is InboundKind.BUTTON:
             await self._button(uow, turn)
         elif self._knowledge is not None and self._knowledge.available:
@@ -149,6 +154,18 @@ class ConversationService:
         elif status is ConversationStatus.BOT:
             buttons = escalation.person_button(turn) if escalation is not None else None
             turn.say(self._renderer, "fallback", buttons)
+
+    async def _to_funnels(self, uow: UnitOfWork, turn: Turn) -> bool:
+        """Give the message to the funnels first; True when one of them took it."""
+        funnels, event = self._funnels, turn.event
+        if funnels is None:
+            return False
+        contact_id, language = turn.contact.id, turn.language
+        if event.kind is InboundKind.BUTTON:
+            data = event.callback_data or ""
+            return await funnels.on_button(uow, contact_id, data, language, turn.at)
+        text = _shown_text(event)
+        return await funnels.on_message(uow, contact_id, text, language, turn.at)
 
     async def _ask_knowledge_base(self, uow: UnitOfWork, turn: Turn) -> None:
         assert self._knowledge is not None
@@ -180,6 +197,8 @@ class ConversationService:
             await uow.outbox.suppress_pending_for_contact(
                 contact.id, "contact opted out of marketing messages", turn.at, marketing_only=True
             )
+            if self._funnels is not None:
+                await self._funnels.on_opted_out(uow, contact.id, turn.at)
             turn.say(self._renderer, "stopped")
             return
         if turn.event.command_args:
@@ -226,6 +245,8 @@ class ConversationService:
             await self._outbox.enqueue(uow, draft, turn.at)
         if self._escalation is not None:
             await self._escalation.request_for(uow, turn)
+        if turn.handoff_reason is not None and self._funnels is not None:
+            await self._funnels.on_handed_off(uow, turn.contact.id, turn.at)
         return HandleResult(turn.contact.id, turn.conversation.id, len(turn.replies))
 
 

@@ -9,6 +9,11 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:  # event_ports imports this module: only the type checker needs them here
     from bot.domain.event_ports import ApiEventRepository, WebhookDeliveryRepository
+    from bot.domain.funnel_ports import (
+        CouponRepository,
+        EnrollmentRepository,
+        FunnelLogRepository,
+    )
 from bot.domain.handoff import (
     Agent,
     ConversationEvent,
@@ -348,6 +353,9 @@ class UnitOfWork(Protocol):
     held_replies: HeldReplyRepository
     api_events: ApiEventRepository
     webhooks: WebhookDeliveryRepository
+    enrollments: EnrollmentRepository
+    coupons: CouponRepository
+    funnel_log: FunnelLogRepository
 
     async def commit(self) -> None: ...
 

@@ -352,3 +352,79 @@ webhook_deliveries = Table(
     Index("ix_webhook_deliveries_status_next_attempt_at", "status", "next_attempt_at"),
     sqlite_autoincrement=True,
 )
+
+# --- funnels (`bot.domain.funnel`, `bot.funnel`) ------------------------------------------------
+
+# A contact's way through one funnel. Closed rows keep their story (reports, re-entry) and have
+# no due_at, so the claim's index range never reaches them.
+enrollments = Table(
+    "enrollments",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("funnel_id", String(128), nullable=False),
+    Column("contact_id", Id, ForeignKey("contacts.id"), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("step_id", String(128)),
+    Column("resume_step_id", String(128)),
+    Column("due_at", UTCDateTime()),
+    # The due_at a claim found, set by the claim itself (`SET claimed_due_at = due_at`) so the
+    # engine can tell how late the step is although due_at now holds the lease. Storage only.
+    Column("claimed_due_at", UTCDateTime()),
+    Column("waiting_since", UTCDateTime()),
+    Column("event", Json, nullable=False),
+    Column("variables", Json, nullable=False),
+    Column("variant", String(64)),
+    Column("entered_at", UTCDateTime(), nullable=False),
+    Column("updated_at", UTCDateTime(), nullable=False),
+    Column("ended_at", UTCDateTime()),
+    Column("end_reason", Text),
+    Column("version", Integer, nullable=False),
+    # The claim: WHERE due_at <= now AND status IN (open) ORDER BY due_at, id LIMIT n. Led by
+    # due_at, the walk is in claim order and stops after n rows; led by status, the two open
+    # statuses are two ranges whose due rows would all be sorted before the LIMIT.
+    Index("ix_enrollments_due_at_id", "due_at", "id"),
+    # "Is this contact in this funnel, was it ever" (re-entry) and a contact's open ones.
+    Index("ix_enrollments_contact_id_funnel_id", "contact_id", "funnel_id"),
+    # Reports and counts per funnel and status.
+    Index("ix_enrollments_funnel_id_status", "funnel_id", "status"),
+    sqlite_autoincrement=True,
+)
+
+# Codes handed out by `coupon` steps: loaded per pool, each given to one contact at most.
+coupon_codes = Table(
+    "coupon_codes",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("pool", String(128), nullable=False),
+    Column("code", String(255), nullable=False),
+    Column("contact_id", Id, ForeignKey("contacts.id")),
+    Column("assigned_at", UTCDateTime()),
+    # A code loaded twice is skipped with ON CONFLICT DO NOTHING.
+    UniqueConstraint("pool", "code"),
+    # Both lookups of `assign`: the contact's code in the pool, and the free codes
+    # (contact_id IS NULL) in id order; `remaining` counts the latter.
+    Index("ix_coupon_codes_pool_contact_id_id", "pool", "contact_id", "id"),
+    sqlite_autoincrement=True,
+)
+
+# Every step of every enrollment: reports, the frequency cap and the enrollment's story.
+funnel_log = Table(
+    "funnel_log",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("enrollment_id", Id, ForeignKey("enrollments.id"), nullable=False),
+    Column("funnel_id", String(128), nullable=False),
+    Column("contact_id", Id, ForeignKey("contacts.id"), nullable=False),
+    Column("step_id", String(128)),
+    Column("kind", String(16), nullable=False),
+    Column("detail", Text),
+    Column("variant", String(64)),
+    Column("at", UTCDateTime(), nullable=False),
+    # The frequency cap: a contact's `sent` rows since a moment.
+    Index("ix_funnel_log_contact_id_kind_at", "contact_id", "kind", "at"),
+    # Reports per funnel and period.
+    Index("ix_funnel_log_funnel_id_at", "funnel_id", "at"),
+    # One enrollment's story, in order.
+    Index("ix_funnel_log_enrollment_id_id", "enrollment_id", "id"),
+    sqlite_autoincrement=True,
+)

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.domain.clock import Clock, SystemClock
 from bot.domain.event_ports import ApiEventRepository, WebhookDeliveryRepository
+from bot.domain.funnel_ports import CouponRepository, EnrollmentRepository, FunnelLogRepository
 from bot.domain.ports import (
     AgentRepository,
     ContactRepository,
@@ -45,6 +46,9 @@ from bot.storage.repositories import (
 )
 from bot.storage.repositories._base import Connection
 from bot.storage.repositories.api_events import SqlApiEventRepository
+from bot.storage.repositories.coupons import SqlCouponRepository
+from bot.storage.repositories.enrollments import SqlEnrollmentRepository
+from bot.storage.repositories.funnel_log import SqlFunnelLogRepository
 from bot.storage.repositories.webhooks import SqlWebhookDeliveryRepository
 from bot.storage.sqlite_inline import InlineSqliteEngine
 
@@ -86,6 +90,9 @@ class SqlUnitOfWork:
     held_replies: HeldReplyRepository
     api_events: ApiEventRepository
     webhooks: WebhookDeliveryRepository
+    enrollments: EnrollmentRepository
+    coupons: CouponRepository
+    funnel_log: FunnelLogRepository
 
     def __init__(self, connect: Connect, clock: Clock) -> None:
         self._connect = connect
@@ -115,6 +122,9 @@ class SqlUnitOfWork:
         self.held_replies = SqlHeldReplyRepository(conn)
         self.api_events = SqlApiEventRepository(conn)
         self.webhooks = SqlWebhookDeliveryRepository(conn)
+        self.enrollments = SqlEnrollmentRepository(conn)
+        self.coupons = SqlCouponRepository(conn)
+        self.funnel_log = SqlFunnelLogRepository(conn)
 
     async def __aexit__(self, *exc: object) -> None:
         conn, self._conn = self._conn, None

@@ -81,6 +81,8 @@ async def settle(app: Nudge) -> None:
     """Let the app process everything stored and send everything due (no sleeping)."""
     for _ in range(3):
         await app.inbox_pump.drain()
+        await app.event_pump.drain()
+        await app.funnel_pump.drain()
         await app.handoff_pump.drain()
         if app.desk is not None:
             await app.desk.pump.drain()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from bot.domain.funnel import Enrollment, EnrollmentStatus
 from bot.domain.handoff import Agent, Handoff, HandoffReason, HandoffStatus
 from bot.domain.model import (
     Channel,
@@ -98,3 +99,30 @@ async def new_chat(storage: Storage, at: datetime, name: str = "Ada") -> Convers
     """A contact and a conversation of theirs."""
     contact = await new_contact(storage, name)
     return await new_conversation(storage, contact.id, at)
+
+
+def enrollment_for(contact_id: int, at: datetime, **fields: Any) -> Enrollment:
+    """A RUNNING enrollment of `contact_id` in funnel "welcome", due at `at`, not stored;
+    `fields` override."""
+    values: dict[str, Any] = {
+        "id": 0,
+        "funnel_id": "welcome",
+        "contact_id": contact_id,
+        "status": EnrollmentStatus.RUNNING,
+        "step_id": "hello",
+        "resume_step_id": "pause",
+        "due_at": at,
+        "entered_at": at,
+        "updated_at": at,
+        "event": {"type": "subscribed", "data": {"source": "site"}},
+    }
+    return Enrollment(**{**values, **fields})
+
+
+async def new_enrollment(
+    storage: Storage, contact_id: int, at: datetime, **fields: Any
+) -> Enrollment:
+    async with storage.uow() as uow:
+        stored = await uow.enrollments.add(enrollment_for(contact_id, at, **fields))
+        await uow.commit()
+    return stored

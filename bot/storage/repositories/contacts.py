@@ -22,6 +22,9 @@ from bot.storage.tables import (
     channel_identities,
     contacts,
     conversations,
+    coupon_codes,
+    enrollments,
+    funnel_log,
     handoffs,
     kb_interactions,
     messages,
@@ -40,6 +43,9 @@ _OWNED_TABLES = (
     kb_interactions,
     handoffs,
     api_events,
+    enrollments,
+    coupon_codes,
+    funnel_log,
 )
 _IDENTIFIERS = ("external_id", "phone", "email")
 

@@ -1,0 +1,228 @@
+"""The funnel runner: enrolls contacts and runs due steps, on stored rows, in batches.
+
+APScheduler (through a `Pump`) only wakes `tick`; the work is in the `enrollments` rows. A tick
+claims a batch of due enrollments (a lease keeps other workers off them and brings them back if
+this worker dies), runs the engine for each with the database ports, and saves each with a
+compare-and-set on its version, together with the outbox rows and log lines the steps produced,
+in one transaction per batch. If anything in a batch fails, its enrollments are run one by one,
+so one broken enrollment cannot hold up the rest.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from bot.delivery.outbox import Outbox
+from bot.domain.clock import Clock
+from bot.domain.funnel import Enrollment, EnrollmentStatus
+from bot.domain.funnel_ports import FunnelLogEntry, FunnelLogKind
+from bot.funnel.catalog import FunnelCatalog
+from bot.funnel.conditions import ConditionError
+from bot.funnel.db_ports import DatabasePorts, FunnelRules, HandoffRequester, contact_view
+from bot.funnel.engine import FunnelEngine, new_enrollment
+from bot.funnel.model import EventTrigger, Funnel
+from bot.rendering import Renderer
+
+log = logging.getLogger(__name__)
+
+LEASE = timedelta(minutes=2)  # a claimed batch comes back to the queue if not saved by then
+_END_KINDS = {
+    EnrollmentStatus.COMPLETED: FunnelLogKind.COMPLETED,
+    EnrollmentStatus.EXITED: FunnelLogKind.EXITED,
+    EnrollmentStatus.EXPIRED: FunnelLogKind.EXPIRED,
+    EnrollmentStatus.FAILED: FunnelLogKind.FAILED,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class RunReport:
+    claimed: int = 0
+    saved: int = 0
+    lost: int = 0  # another worker saved a newer state first
+
+
+class FunnelRunner:
+    def __init__(
+        self,
+        uow_factory: Callable[[], Any],
+        catalog: Callable[[], FunnelCatalog],
+        renderer: Renderer,
+        outbox: Outbox,
+        rules: FunnelRules,
+        clock: Clock,
+        *,
+        handoff: HandoffRequester | None = None,
+        batch_size: int = 500,
+        on_outbox: Callable[[], None] = lambda: None,
+    ) -> None:
+        self._uow = uow_factory
+        self._catalog = catalog
+        self._renderer = renderer
+        self._outbox = outbox
+        self._rules = rules
+        self._clock = clock
+        self._handoff = handoff
+        self.batch_size = batch_size
+        self.on_outbox = on_outbox
+
+    def ports(self, uow: Any) -> DatabasePorts:
+        return DatabasePorts(uow, self._renderer, self._outbox, self._rules, self._handoff)
+
+    # -- due steps -----------------------------------------------------------------------------
+
+    async def tick(self) -> RunReport:
+        """Run one batch of due enrollments."""
+        now = self._clock.now()
+        async with self._uow() as uow:
+            claimed = await uow.enrollments.claim_due(now, self.batch_size, now + LEASE)
+            await uow.commit()
+        if not claimed:
+            return RunReport()
+        try:
+            async with self._uow() as uow:
+                # The engine changes the objects it runs: keep the claimed state for a retry.
+                saved, lost = await self._run_all(uow, copy.deepcopy(claimed), now)
+                if lost:  # its messages must not go out: undo the batch, redo it row by row
+                    raise _LostRace(lost)
+                await uow.commit()
+        except _LostRace:
+            saved, lost = await self._one_by_one(claimed, now)
+        except Exception:
+            log.exception(
+                "a batch of %d funnel steps failed; running them one by one", len(claimed)
+            )
+            saved, lost = await self._one_by_one(claimed, now)
+        if saved:
+            self.on_outbox()
+        return RunReport(len(claimed), saved, lost)
+
+    async def _run_all(self, uow: Any, batch: list[Enrollment], now: datetime) -> tuple[int, int]:
+        ports = self.ports(uow)
+        engine = FunnelEngine(ports)
+        catalog = self._catalog()
+        results: list[tuple[Enrollment, int]] = []
+        for enrollment in batch:
+            version = enrollment.version
+            funnel = catalog.get(enrollment.funnel_id)
+            if funnel is None:
+                enrollment = engine.exit(enrollment, "the funnel file was removed", now)
+            else:
+                enrollment = await engine.on_due(funnel, enrollment, now)
+            results.append((enrollment, version))
+        # One statement for the whole batch: a stale worker's rows simply lose the race.
+        won = await uow.enrollments.save_many(results)
+        for (enrollment, _), ok in zip(results, won, strict=True):
+            if ok:
+                _log_end(ports.log, enrollment, now)
+        lost_ids = {e.id for (e, _), ok in zip(results, won, strict=True) if not ok}
+        entries = [entry for entry in ports.log if entry.enrollment_id not in lost_ids]
+        await uow.funnel_log.add_many(entries)
+        return len(results) - len(lost_ids), len(lost_ids)
+
+    async def _one_by_one(self, batch: list[Enrollment], now: datetime) -> tuple[int, int]:
+        saved = lost = 0
+        for enrollment in batch:
+            try:
+                async with self._uow() as uow:
+                    one = copy.deepcopy(enrollment)
+                    one_saved, one_lost = await self._run_all(uow, [one], now)
+                    if not one_lost:  # another worker saved it first: what we did is undone
+                        await uow.commit()
+                saved, lost = saved + one_saved, lost + one_lost
+            except Exception as exc:
+                log.exception("funnel enrollment %s failed", enrollment.id)
+                await self._mark_failed(enrollment, f"{type(exc).__name__}: {exc}", now)
+        return saved, lost
+
+    async def _mark_failed(self, enrollment: Enrollment, reason: str, now: datetime) -> None:
+        version = enrollment.version
+        enrollment.status = EnrollmentStatus.FAILED
+        enrollment.end_reason = reason[:500]
+        enrollment.ended_at, enrollment.due_at, enrollment.updated_at = now, None, now
+        async with self._uow() as uow:
+            if await uow.enrollments.save(enrollment, version):
+                await uow.funnel_log.add(
+                    FunnelLogEntry.of(enrollment, FunnelLogKind.FAILED, now, reason[:500])
+                )
+            await uow.commit()
+
+    # -- entering ------------------------------------------------------------------------------
+
+    async def enroll(
+        self,
+        uow: Any,
+        funnel: Funnel,
+        contact_id: int,
+        event: Mapping[str, Any],
+        now: datetime,
+    ) -> Enrollment | None:
+        """Enter `contact_id` into `funnel` if its audience and re-entry policy allow; the first
+        step runs at the runner's next tick (the caller wakes it after committing)."""
+        if not await self._may_enter(uow, funnel, contact_id, event, now):
+            return None
+        enrollment: Enrollment = await uow.enrollments.add(
+            new_enrollment(funnel, contact_id, event, now)
+        )
+        await uow.funnel_log.add(FunnelLogEntry.of(enrollment, FunnelLogKind.ENTERED, now))
+        return enrollment
+
+    async def _may_enter(
+        self, uow: Any, funnel: Funnel, contact_id: int, event: Mapping[str, Any], now: datetime
+    ) -> bool:
+        if await uow.enrollments.open_for(contact_id, funnel.id) is not None:
+            return False  # already inside: a second trigger is ignored
+        last = await uow.enrollments.last_for(contact_id, funnel.id)
+        policy = funnel.reentry
+        if last is not None and policy.kind == "once":
+            return False
+        recent = (
+            last is not None
+            and policy.period is not None
+            and (now - last.entered_at < policy.period)
+        )
+        if policy.kind == "once_per" and recent:
+            return False
+        if funnel.audience is None:
+            return True
+        contact = await uow.contacts.get(contact_id)
+        if contact is None:
+            return False
+        enrollment = new_enrollment(funnel, contact_id, event, now)
+        from bot.funnel.context import funnel_context
+
+        try:
+            return funnel.audience.evaluate(
+                funnel_context(contact_view(contact), funnel, enrollment)
+            )
+        except ConditionError as exc:
+            log.warning("funnel %s: audience of contact %s: %s", funnel.id, contact_id, exc)
+            return False
+
+
+class _LostRace(Exception):
+    """Another worker saved some enrollments of this batch first (its lease had run out)."""
+
+
+def event_starts(funnel: Funnel, name: str, data: Mapping[str, Any]) -> bool:
+    """Whether the event `name` with `data` starts `funnel` (its trigger and `where`)."""
+    trigger = funnel.trigger
+    if not isinstance(trigger, EventTrigger) or trigger.name != name:
+        return False
+    if trigger.where is None:
+        return True
+    try:
+        return trigger.where.evaluate({**data, "event": dict(data)})
+    except ConditionError as exc:
+        log.info("funnel %s: `where` does not apply to this %s: %s", funnel.id, name, exc)
+        return False
+
+
+def _log_end(entries: list[FunnelLogEntry], enrollment: Enrollment, now: datetime) -> None:
+    kind = _END_KINDS.get(enrollment.status)
+    if kind is not None and enrollment.ended_at == now:
+        entries.append(FunnelLogEntry.of(enrollment, kind, now, enrollment.end_reason))
