@@ -353,6 +353,10 @@ def build_nudge(settings: Settings, clock: Clock | None = None) -> Nudge:
     )
     add_events_routes(web_app, events, secret=signing_key, clock=clock)
     hooks = settings.webhooks
+    publisher = WebhookPublisher(hooks.endpoints)
+    if hooks.endpoints:
+        runner.publish = publisher.publish
+        handoff.publish = publisher.publish
     webhook_dispatcher = None
     if signing_key and hooks.endpoints:
         retry = RetryPolicy(
@@ -406,7 +410,7 @@ def build_nudge(settings: Settings, clock: Clock | None = None) -> Nudge:
         funnel_runner=runner,
         funnel_pump=Pump("funnels", funnel_work),
         event_pump=Pump("shop-events", event_work),
-        webhook_publisher=WebhookPublisher(hooks.endpoints),
+        webhook_publisher=publisher,
         webhook_pump=Pump("webhooks", webhook_work),
         webhook_dispatcher=webhook_dispatcher,
         knowledge=knowledge,

@@ -39,6 +39,10 @@ PERSON_RECHECK = timedelta(minutes=10)  # how often a paused funnel looks again
 _CHANNEL_ORDER = (Channel.TELEGRAM, Channel.WEBCHAT)
 
 
+class TagListener(Protocol):
+    async def __call__(self, uow: Any, contact_id: int, tag: str, at: datetime) -> None: ...
+
+
 class HandoffRequester(Protocol):
     async def request(
         self,
@@ -85,8 +89,10 @@ class DatabasePorts:
         outbox: Outbox,
         rules: FunnelRules,
         handoff: HandoffRequester | None,
+        tag_added: TagListener | None = None,
     ) -> None:
         self._uow = uow
+        self._tag_added = tag_added
         self._renderer = renderer
         self._outbox = outbox
         self._rules = rules
@@ -220,6 +226,9 @@ class DatabasePorts:
         if wanted != current:
             contact.attributes = {**contact.attributes, "tags": wanted}
             await self._uow.contacts.update(contact)
+        if add and self._tag_added is not None:
+            for tag in (t for t in tags if t not in current):
+                await self._tag_added(self._uow, contact.id, tag, at)
 
     async def handoff(self, enrollment: Enrollment, step: HandoffStep, at: datetime) -> None:
         if self._handoff is None:

@@ -23,6 +23,8 @@ from bot.funnel.runner import FunnelRunner, event_starts
 
 log = logging.getLogger(__name__)
 
+ENROLL_EVENT = "enroll"  # an Events API event that enrolls its contact into `data.funnel`
+
 
 class FunnelHooks:
     def __init__(self, runner: FunnelRunner, catalog: Any) -> None:
@@ -37,8 +39,18 @@ class FunnelHooks:
     async def on_event(
         self, uow: Any, contact_id: int, name: str, data: Mapping[str, Any], at: datetime
     ) -> int:
-        """A shop event: goal exits first, then the funnels it starts; the number started."""
+        """A shop event: goal exits first, then the funnels it starts; the number started.
+
+        The event `enroll` with `data.funnel` puts the contact into that funnel (its trigger
+        is usually `api: true`); `data.event` becomes the enrollment's event data."""
         await self._exit_where(uow, contact_id, at, "event", name)
+        if name == ENROLL_EVENT:
+            funnel = self.catalog.get(str(data.get("funnel", "")))
+            if funnel is None:
+                raise ValueError(f"enroll: no funnel {data.get('funnel')!r}")
+            payload = data.get("event", {})
+            event = payload if isinstance(payload, Mapping) else {}
+            return int(await self._runner.enroll(uow, funnel, contact_id, event, at) is not None)
         started = 0
         for funnel in self.catalog.by_trigger_event(name):
             if event_starts(funnel, name, data):
@@ -142,6 +154,7 @@ class FunnelHooks:
         if await uow.enrollments.save(ended, version):
             kind = FunnelLogKind.GOAL if goal else FunnelLogKind.EXITED
             await uow.funnel_log.add(FunnelLogEntry.of(ended, kind, at, reason))
+            await self._runner.announce(uow, ended, at, goal=goal)
 
     async def _save(self, uow: Any, enrollment: Enrollment, version: int, ports: Any) -> None:
         if not await uow.enrollments.save(enrollment, version):

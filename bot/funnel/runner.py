@@ -15,7 +15,7 @@ import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from bot.delivery.outbox import Outbox
 from bot.domain.clock import Clock
@@ -29,6 +29,13 @@ from bot.funnel.model import EventTrigger, Funnel
 from bot.rendering import Renderer
 
 log = logging.getLogger(__name__)
+
+
+class Publish(Protocol):
+    async def __call__(
+        self, uow: Any, type: str, payload: dict[str, Any], at: datetime, *, key: str | None = None
+    ) -> int: ...
+
 
 LEASE = timedelta(minutes=2)  # a claimed batch comes back to the queue if not saved by then
 _END_KINDS = {
@@ -59,6 +66,7 @@ class FunnelRunner:
         handoff: HandoffRequester | None = None,
         batch_size: int = 500,
         on_outbox: Callable[[], None] = lambda: None,
+        publish: Publish | None = None,
     ) -> None:
         self._uow = uow_factory
         self._catalog = catalog
@@ -69,9 +77,17 @@ class FunnelRunner:
         self._handoff = handoff
         self.batch_size = batch_size
         self.on_outbox = on_outbox
+        self.publish = publish
 
     def ports(self, uow: Any) -> DatabasePorts:
-        return DatabasePorts(uow, self._renderer, self._outbox, self._rules, self._handoff)
+        return DatabasePorts(
+            uow, self._renderer, self._outbox, self._rules, self._handoff, self.tag_added
+        )
+
+    async def tag_added(self, uow: Any, contact_id: int, tag: str, at: datetime) -> None:
+        """A tag was added to the contact: start the funnels triggered by it."""
+        for funnel in self._catalog().by_tag_added(tag):
+            await self.enroll(uow, funnel, contact_id, {"tag": tag}, at)
 
     # -- due steps -----------------------------------------------------------------------------
 
@@ -119,6 +135,7 @@ class FunnelRunner:
         for (enrollment, _), ok in zip(results, won, strict=True):
             if ok:
                 _log_end(ports.log, enrollment, now)
+                await self.announce(uow, enrollment, now)
         lost_ids = {e.id for (e, _), ok in zip(results, won, strict=True) if not ok}
         entries = [entry for entry in ports.log if entry.enrollment_id not in lost_ids]
         await uow.funnel_log.add_many(entries)
@@ -150,6 +167,31 @@ class FunnelRunner:
                     FunnelLogEntry.of(enrollment, FunnelLogKind.FAILED, now, reason[:500])
                 )
             await uow.commit()
+
+    async def announce(
+        self, uow: Any, enrollment: Enrollment, now: datetime, goal: bool = False
+    ) -> None:
+        """Tell the shop's webhooks that an enrollment reached its goal or exited."""
+        if self.publish is None or enrollment.ended_at != now:
+            return
+        if goal:
+            kind = "funnel.goal_reached"
+        elif enrollment.status in (EnrollmentStatus.EXITED, EnrollmentStatus.EXPIRED):
+            kind = "funnel.exited"
+        elif enrollment.status is EnrollmentStatus.COMPLETED:
+            kind = "funnel.completed"
+        else:
+            return
+        payload = {
+            "funnel": enrollment.funnel_id,
+            "contact_id": enrollment.contact_id,
+            "enrollment_id": enrollment.id,
+            "status": enrollment.status.value,
+            "reason": enrollment.end_reason,
+            "step": enrollment.step_id,
+            "variant": enrollment.variant,
+        }
+        await self.publish(uow, kind, payload, now, key=f"{kind}:{enrollment.id}")
 
     # -- entering ------------------------------------------------------------------------------
 

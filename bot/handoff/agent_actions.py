@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 from datetime import datetime
+from typing import Any
 
 from bot.delivery.outbox import Outbox
 from bot.domain.clock import Clock
@@ -44,6 +45,8 @@ class AgentActionService:
         self._clock = clock
         self._notices = Notices(renderer, outbox)
         self._assigner = Assigner(policy)
+        # Set by the app when webhooks are configured: `publish(uow, type, payload, at, key=)`.
+        self.publish: Any = None
 
     # -- take ---------------------------------------------------------------------------------
 
@@ -280,6 +283,16 @@ class AgentActionService:
             handoff.conversation_id, kind, now, handoff.id, agent.id if agent else None,
             data={"reason": reason.value},
         )  # fmt: skip
+        if self.publish is not None:
+            payload = {
+                "conversation_id": handoff.conversation_id,
+                "contact_id": handoff.contact_id,
+                "handoff_id": handoff.id,
+                "reason": reason.value,
+                "agent": agent.key if agent else None,
+            }
+            key = f"conversation.closed:{handoff.id}"
+            await self.publish(uow, "conversation.closed", payload, now, key=key)
         if reason is not CloseReason.CUSTOMER_LEFT:
             template = "handoff_closed" if ends_conversation else "handoff_returned"
             await self._notices.tell(uow, closed, template, f"handoff:{handoff.id}:end", now)

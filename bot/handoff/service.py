@@ -129,6 +129,17 @@ class HandoffService(AgentActionService):
                   "tags": sorted(tags)},
         )  # fmt: skip
         log.info("conversation %s handed off (%s) to team %s", conversation_id, reason, team)
+        if self.publish is not None:
+            payload = {
+                "conversation_id": conversation_id,
+                "contact_id": contact.id,
+                "handoff_id": handoff.id,
+                "reason": reason.value,
+                "team": team,
+                "priority": handoff.priority,
+            }
+            key = f"conversation.handed_off:{handoff.id}"
+            await self.publish(uow, "conversation.handed_off", payload, now, key=key)
         return handoff
 
     def _priority(self, reason: HandoffReason, tags: set[str]) -> int:

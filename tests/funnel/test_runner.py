@@ -256,3 +256,55 @@ async def test_many_due_at_once_in_batches_without_duplicates(
     async with storage.uow() as uow:
         counts = await uow.outbox.count_by_status()
     assert sum(counts.values()) == 120
+
+
+TAGGED = """
+id: vip_welcome
+trigger: {tag_added: vip}
+steps:
+  - id: hello
+    send: funnel_welcome_hello
+"""
+TAGGER = """
+id: tagger
+trigger: {api: true}
+steps:
+  - id: mark
+    tag: vip
+"""
+
+
+async def test_the_api_enrolls_and_a_tag_added_by_a_step_starts_another_funnel(
+    storage: Storage, clock: FakeClock, tmp_path: Path
+) -> None:
+    (tmp_path / "tagged.yaml").write_text(textwrap.dedent(TAGGED))
+    (tmp_path / "tagger.yaml").write_text(textwrap.dedent(TAGGER))
+    shop = Shop(storage, clock, tmp_path)
+    ann = await shop.contact()
+    assert await shop.event(ann, "enroll", funnel="tagger") == 1
+    await shop.runner.tick()  # tagger tags vip: vip_welcome starts
+    await shop.runner.tick()
+    assert await shop.sent() == ["Welcome"]
+    assert (await shop.enrollment(ann, "vip_welcome")).status is EnrollmentStatus.COMPLETED
+    with pytest.raises(ValueError, match="enroll: no funnel 'nope'"):
+        await shop.event(ann, "enroll", funnel="nope")
+
+
+async def test_goals_and_exits_are_published_to_the_webhooks_once(shop: Shop) -> None:
+    published: list[tuple[str, str | None, dict]] = []
+
+    async def publish(uow, type, payload, at, *, key=None):  # type: ignore[no-untyped-def]
+        published.append((type, key, payload))
+        return 1
+
+    shop.runner.publish = publish
+    ann, bob = await shop.contact(1, "Ann"), await shop.contact(2, "Bob")
+    await shop.event(ann, "signed_up")
+    await shop.event(bob, "signed_up")
+    await shop.runner.tick()
+    await shop.event(ann, "order_paid")
+    shop.clock.advance(timedelta(days=1))
+    await shop.runner.tick()
+    kinds = sorted((kind, payload["contact_id"]) for kind, _, payload in published)
+    assert kinds == [("funnel.completed", bob), ("funnel.goal_reached", ann)]
+    assert all(key and key.endswith(str(p["enrollment_id"])) for _, key, p in published)

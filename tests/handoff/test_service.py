@@ -385,3 +385,22 @@ def _tg():
     from bot.domain.model import Channel
 
     return Channel.TELEGRAM
+
+
+async def test_hand_offs_and_closes_are_published_to_the_webhooks(world: World) -> None:
+    published: list[tuple[str, str | None]] = []
+
+    async def publish(uow, type, payload, at, *, key=None):  # type: ignore[no-untyped-def]
+        published.append((type, key))
+        return 1
+
+    world.handoff.publish = publish
+    agents = await world.sync_agents()
+    await world.say("operator")
+    handoff = await world.handoff_of()
+    await world.act("take", handoff.id, agents["alice"])
+    await world.act("close", handoff.id, agents["alice"])
+    assert published == [
+        ("conversation.handed_off", f"conversation.handed_off:{handoff.id}"),
+        ("conversation.closed", f"conversation.closed:{handoff.id}"),
+    ]
