@@ -45,6 +45,7 @@ from bot.funnel.hooks import FunnelHooks
 from bot.funnel.library import FunnelLibrary
 from bot.funnel.model import FrequencyCap
 from bot.funnel.runner import FunnelRunner
+from bot.funnel.scans import FunnelScans
 from bot.handoff.policy import HandoffPolicy
 from bot.handoff.service import HandoffService, TickReport
 from bot.knowledge.answering import KnowledgeBase
@@ -64,6 +65,7 @@ log = logging.getLogger(__name__)
 Role = Literal["web", "worker", "all"]
 # Offers that expire, SLA breaches and idle chats are minutes-scale: a few seconds is exact enough.
 HANDOFF_TICK_SECONDS = 5.0
+SCAN_TICK_SECONDS = 60.0  # stalled / quiet: `after` is minutes to months; a minute late is fine
 FUNNEL_TICK_SECONDS = 1.0  # due steps and shop events; producers also wake the pumps at once
 WEBHOOK_TICK_SECONDS = 1.0  # retries are seconds to minutes apart; new rows wake the pump
 
@@ -89,6 +91,7 @@ class Nudge:
     funnel_runner: FunnelRunner
     funnel_pump: Pump
     event_pump: Pump
+    scan_pump: Pump
     webhook_publisher: WebhookPublisher
     webhook_pump: Pump
     webhook_dispatcher: WebhookDispatcher | None = None
@@ -133,6 +136,7 @@ class Nudge:
             self.funnels.refresh()
             self.event_pump.start()
             self.funnel_pump.start()
+            self.scan_pump.start()
             if self.desk is not None:
                 await self.desk.start()
             self.scheduler = build_scheduler(
@@ -143,6 +147,7 @@ class Nudge:
                     (self.webhook_pump, WEBHOOK_TICK_SECONDS),
                     (self.event_pump, FUNNEL_TICK_SECONDS),
                     (self.funnel_pump, FUNNEL_TICK_SECONDS),
+                    (self.scan_pump, SCAN_TICK_SECONDS),
                 ]
             )
             self.scheduler.start()
@@ -211,6 +216,7 @@ class Nudge:
         await self.webhook_pump.stop()
         await self.event_pump.stop()
         await self.funnel_pump.stop()
+        await self.scan_pump.stop()
         if self.webhook_dispatcher is not None:
             await self.webhook_dispatcher.close()
         if self.desk is not None:
@@ -266,6 +272,11 @@ def build_nudge(settings: Settings, clock: Clock | None = None) -> Nudge:
         holder["app"].funnel_pump.wake()
 
     feed = EventFeed(storage.uow, funnel_hooks, clock, on_enrolled=wake_funnels)
+    scans = FunnelScans(storage.uow, runner, library.current, clock, on_enrolled=wake_funnels)
+
+    async def scan_work() -> bool:
+        await scans.tick()
+        return False  # one bounded batch per funnel per wake; the next comes with the timer
 
     async def funnel_work() -> bool:
         library.refresh()
@@ -410,6 +421,7 @@ def build_nudge(settings: Settings, clock: Clock | None = None) -> Nudge:
         funnel_runner=runner,
         funnel_pump=Pump("funnels", funnel_work),
         event_pump=Pump("shop-events", event_work),
+        scan_pump=Pump("funnel-scans", scan_work),
         webhook_publisher=publisher,
         webhook_pump=Pump("webhooks", webhook_work),
         webhook_dispatcher=webhook_dispatcher,

@@ -14,6 +14,7 @@ if TYPE_CHECKING:  # event_ports imports this module: only the type checker need
         EnrollmentRepository,
         FunnelLogRepository,
     )
+    from bot.domain.scan_ports import FunnelScanRepository
 from bot.domain.handoff import (
     Agent,
     ConversationEvent,
@@ -356,6 +357,7 @@ class UnitOfWork(Protocol):
     enrollments: EnrollmentRepository
     coupons: CouponRepository
     funnel_log: FunnelLogRepository
+    funnel_scans: FunnelScanRepository
 
     async def commit(self) -> None: ...
 

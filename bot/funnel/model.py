@@ -81,8 +81,8 @@ class EventTrigger:
 
 @dataclass(frozen=True)
 class StalledTrigger:
-    """No customer reply for `after` while the conversation is in `status` (any status when
-    None), or, with `unanswered_question`, a question of ours left unanswered for `after`."""
+    """No customer reply for `after` while the conversation is in `status` (any open status
+    when None), or, with `unanswered_question`, a question of ours left unanswered for `after`."""
 
     kind: ClassVar[str] = "stalled"
     after: timedelta

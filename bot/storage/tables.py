@@ -150,6 +150,9 @@ messages = Table(
     Index("ix_messages_contact_id_id", "contact_id", "id"),
     Index("ix_messages_conversation_id_id", "conversation_id", "id"),
     Index("ix_messages_outbox_id", "outbox_id"),
+    # The funnel scans walk our messages (stalled) or the customers' (quiet) in time order from
+    # a stored position: WHERE direction = ? AND created_at in a window ORDER BY created_at, id.
+    Index("ix_messages_direction_created_at_id", "direction", "created_at", "id"),
     sqlite_autoincrement=True,
 )
 
@@ -327,6 +330,9 @@ api_events = Table(
     Index("ix_api_events_status_id", "status", "id"),
     # A contact's events (funnel conditions, merges).
     Index("ix_api_events_contact_id", "contact_id"),
+    # The win-back scan walks paid orders in time order: WHERE type = 'order_paid' AND
+    # occurred_at in a window ORDER BY occurred_at, id.
+    Index("ix_api_events_type_occurred_at_id", "type", "occurred_at", "id"),
     sqlite_autoincrement=True,
 )
 

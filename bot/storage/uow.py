@@ -27,6 +27,7 @@ from bot.domain.ports import (
     OutboxRepository,
     UnitOfWorkFactory,
 )
+from bot.domain.scan_ports import FunnelScanRepository
 from bot.storage.engine import DEFAULT_DATABASE_URL, create_engine
 from bot.storage.errors import StorageUnavailableError
 from bot.storage.migrate import current_revision_of, head_revision, upgrade_engine
@@ -49,6 +50,7 @@ from bot.storage.repositories.api_events import SqlApiEventRepository
 from bot.storage.repositories.coupons import SqlCouponRepository
 from bot.storage.repositories.enrollments import SqlEnrollmentRepository
 from bot.storage.repositories.funnel_log import SqlFunnelLogRepository
+from bot.storage.repositories.funnel_scans import SqlFunnelScanRepository
 from bot.storage.repositories.webhooks import SqlWebhookDeliveryRepository
 from bot.storage.sqlite_inline import InlineSqliteEngine
 
@@ -93,6 +95,7 @@ class SqlUnitOfWork:
     enrollments: EnrollmentRepository
     coupons: CouponRepository
     funnel_log: FunnelLogRepository
+    funnel_scans: FunnelScanRepository
 
     def __init__(self, connect: Connect, clock: Clock) -> None:
         self._connect = connect
@@ -125,6 +128,7 @@ class SqlUnitOfWork:
         self.enrollments = SqlEnrollmentRepository(conn)
         self.coupons = SqlCouponRepository(conn)
         self.funnel_log = SqlFunnelLogRepository(conn)
+        self.funnel_scans = SqlFunnelScanRepository(conn)
 
     async def __aexit__(self, *exc: object) -> None:
         conn, self._conn = self._conn, None
