@@ -266,7 +266,10 @@ class DatabasePorts:
     ) -> None:
         suffix = f" {until.isoformat()}" if until else ""
         log.debug("enrollment %s [%s] %s%s", enrollment.id, step_id, message, suffix)
-        if message.startswith("step ") and "removed" in message:
+        if message.startswith("expired:"):  # Nudge was down too long: the reason is kept
+            log.info("funnel %s: %s (enrollment %s)", enrollment.funnel_id, message, enrollment.id)
+            self._note(enrollment, FunnelLogKind.EXPIRED, at, message, step_id)
+        elif message.startswith("step ") and "removed" in message:
             log.info("funnel %s: %s (enrollment %s)", enrollment.funnel_id, message, enrollment.id)
             self._note(enrollment, FunnelLogKind.SKIPPED, at, message, step_id)
 

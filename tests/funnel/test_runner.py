@@ -308,3 +308,88 @@ async def test_goals_and_exits_are_published_to_the_webhooks_once(shop: Shop) ->
     kinds = sorted((kind, payload["contact_id"]) for kind, _, payload in published)
     assert kinds == [("funnel.completed", bob), ("funnel.goal_reached", ann)]
     assert all(key and key.endswith(str(p["enrollment_id"])) for _, key, p in published)
+
+
+async def test_a_step_later_than_max_delay_is_logged_expired_with_its_reason(shop: Shop) -> None:
+    ann = await shop.contact()
+    await shop.event(ann, "signed_up")
+    await shop.runner.tick()
+    shop.clock.advance(timedelta(days=1, hours=7))  # Nudge was down 7 hours past the due time
+    await shop.runner.tick()
+    assert await shop.sent() == ["Welcome"]
+    enrollment_id = (await shop.enrollment(ann)).id
+    async with shop.storage.uow() as uow:
+        entries = await uow.funnel_log.for_enrollment(enrollment_id)
+    [expired] = [e for e in entries if e.kind is FunnelLogKind.EXPIRED]
+    assert expired.step_id == "guide" and "7h late, more than max_delay 6h" in (
+        expired.detail or ""
+    )
+
+
+EXITS = """
+id: exits
+trigger: {event: go}
+reentry: {once_per: 7d}
+exit_when: [{button: stop_it}, handed_off]
+steps:
+  - id: ask
+    send: funnel_welcome_hello
+    buttons:
+      - {text: {en: Stop}, reply: stop_it}
+  - id: pause
+    wait: 1d
+  - id: again
+    send: funnel_welcome_hello
+"""
+
+
+async def test_button_and_hand_off_exits_and_reentry_once_per_period(
+    storage: Storage, clock: FakeClock, tmp_path: Path
+) -> None:
+    (tmp_path / "exits.yaml").write_text(textwrap.dedent(EXITS))
+    shop = Shop(storage, clock, tmp_path)
+    ann, bob = await shop.contact(1, "Ann"), await shop.contact(2, "Bob")
+    await shop.event(ann, "go")
+    await shop.event(bob, "go")
+    await shop.runner.tick()
+    first = await shop.enrollment(ann, "exits")
+    data = f"fn:{first.id}:ask:stop_it"
+    async with storage.uow() as uow:
+        assert await shop.hooks.on_button(uow, ann, data, "en", clock.now()) is True
+        await shop.hooks.on_handed_off(uow, bob, clock.now())
+        await uow.commit()
+    assert (await shop.enrollment(ann, "exits")).end_reason == "button stop_it"
+    assert (await shop.enrollment(bob, "exits")).end_reason == "handed_off"
+    assert await shop.event(ann, "go") == 0  # within the 7 days
+    clock.advance(timedelta(days=7))
+    assert await shop.event(ann, "go") == 1
+
+
+async def test_hostile_contact_names_are_shown_as_typed(shop: Shop) -> None:
+    mallory = await shop.contact(9, "<b>{{ 7*7 }}</b> {% raw %}")
+    await shop.event(mallory, "signed_up")
+    await shop.runner.tick()
+    async with shop.storage.uow() as uow:
+        [row] = await uow.outbox.claim_due(shop.clock.now(), 10)
+    assert row.text.startswith("Welcome, &lt;b&gt;{{ 7*7 }}&lt;/b&gt; {% raw %}!")
+
+
+async def test_a_handoff_step_hands_the_conversation_to_a_person(
+    storage: Storage, clock: FakeClock, tmp_path: Path
+) -> None:
+    from bot.domain.handoff import HandoffReason
+    from tests.handoff.scenario import World, policy_from
+
+    (tmp_path / "h.yaml").write_text(
+        "id: h\ntrigger: {event: go}\nsteps:\n  - id: person\n"
+        "    handoff: {summary: Wants a bulk price}\n"
+    )
+    world = World(storage, clock, policy_from({}))
+    shop = Shop(storage, clock, tmp_path)
+    shop.runner._handoff = world.handoff  # the app passes its HandoffService
+    ann = await shop.contact()
+    await shop.event(ann, "go")
+    await shop.runner.tick()
+    async with storage.uow() as uow:
+        [handoff] = await uow.handoffs.queued()
+    assert handoff.reason is HandoffReason.FUNNEL and handoff.summary == "Wants a bulk price"
