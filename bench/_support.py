@@ -7,9 +7,11 @@ because absolute numbers on a shared 2-core box mean little.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import platform
+import resource
 import signal
 import socket
 import subprocess
@@ -104,3 +106,49 @@ async def wait_messages(base: str, token: str, count: int, limit: float = 300) -
         await asyncio.sleep(0.05)
     stats = await fake_stats(base, token)
     raise TimeoutError(f"only {stats['messages']} of {count} messages arrived: {stats}")
+
+
+def rss_mb() -> float:
+    """Resident memory of this process now, in MB (VmRSS from /proc)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError("no VmRSS in /proc/self/status")
+
+
+def peak_rss_mb() -> float:
+    """The largest resident memory this process has had, in MB (ru_maxrss is in KB on Linux)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+class StallMeter:
+    """The longest time the event loop did not run a task that only sleeps `interval` seconds
+    in a loop: the gap between two of its wake-ups (so at least `interval`). While the loop is
+    free the gap stays near `interval`; a callback that holds the loop stretches it."""
+
+    def __init__(self, interval: float = 0.005) -> None:
+        self.interval = interval
+        self.longest = 0.0
+        self._last = time.perf_counter()
+        self._task: asyncio.Task[None] | None = None
+
+    async def __aenter__(self) -> StallMeter:
+        self._task = asyncio.create_task(self._run())
+        await asyncio.sleep(0)  # let it take its first reading before the work starts
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        # The stall that ends with the work has not woken the ticker yet: count it here.
+        self.longest = max(self.longest, time.perf_counter() - self._last)
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    async def _run(self) -> None:
+        self._last = time.perf_counter()
+        while True:
+            await asyncio.sleep(self.interval)
+            now = time.perf_counter()
+            self.longest = max(self.longest, now - self._last)
+            self._last = now

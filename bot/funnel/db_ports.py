@@ -98,6 +98,7 @@ class DatabasePorts:
         self._rules = rules
         self._handoff = handoff
         self._contacts: dict[int, Contact] = {}
+        self._conversations: dict[int, Any] = {}  # contact id -> open conversation (or None)
         self.log: list[FunnelLogEntry] = []
 
     async def contact(self, contact_id: int) -> Contact | None:
@@ -160,7 +161,7 @@ class DatabasePorts:
             return Stop("the contact blocked the bot")
         if funnel.marketing and contact.opted_out:
             return Stop("opted out of marketing messages")
-        conversation = await self._uow.conversations.open_for_contact(contact.id)
+        conversation = await self._open_conversation(contact.id)
         waiting = (ConversationStatus.WAITING_FOR_AGENT, ConversationStatus.WITH_AGENT)
         if conversation is not None and conversation.status in waiting:
             return Delayed(at + PERSON_RECHECK, "a person holds the chat")
@@ -189,8 +190,14 @@ class DatabasePorts:
         identities.sort(key=lambda i: _CHANNEL_ORDER.index(i.channel))
         return identities[0] if identities else None
 
+    async def _open_conversation(self, contact_id: int) -> Any:
+        if contact_id not in self._conversations:
+            found = await self._uow.conversations.open_for_contact(contact_id)
+            self._conversations[contact_id] = found
+        return self._conversations[contact_id]
+
     async def _conversation_id(self, contact_id: int) -> int | None:
-        conversation = await self._uow.conversations.open_for_contact(contact_id)
+        conversation = await self._open_conversation(contact_id)
         return conversation.id if conversation is not None else None
 
     def _buttons(
@@ -241,6 +248,7 @@ class DatabasePorts:
             if contact is None or identity is None:
                 return
             created = await self._uow.conversations.create(contact.id, identity.channel, at)
+            self._conversations[contact.id] = created
             conversation_id = created.id
         summary = step.summary or f"from the funnel {enrollment.funnel_id}"
         await self._handoff.request(
