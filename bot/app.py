@@ -55,6 +55,8 @@ from bot.rendering import Renderer
 from bot.scheduling.pump import Pump
 from bot.scheduling.scheduler import build_scheduler
 from bot.storage.uow import Storage
+from bot.surveys.catalog import SurveyLibrary
+from bot.surveys.service import SurveyRules, SurveyService
 from bot.web.app import build_web_app
 from bot.web.console import setup_console
 from bot.web.events_routes import add_events_routes
@@ -267,6 +269,18 @@ def build_nudge(settings: Settings, clock: Clock | None = None) -> Nudge:
     library, runner = _funnel_parts(settings, storage, renderer, outbox, clock, handoff, policy)
     runner.on_outbox = wake_outbox
     funnel_hooks = FunnelHooks(runner, library.current)
+    survey_library = SurveyLibrary(Path(settings.surveys.folder), renderer)
+    survey_library.refresh()
+    surveys = SurveyService(
+        SurveyRules.from_settings(settings.surveys, settings.bot.default_language),
+        survey_library.current,
+        renderer,
+        outbox,
+        clock,
+        handoff=handoff if policy.enabled else None,
+    )
+    handoff.surveys = surveys
+    runner.surveys = surveys
 
     def wake_funnels() -> None:
         holder["app"].funnel_pump.wake()
@@ -292,6 +306,7 @@ def build_nudge(settings: Settings, clock: Clock | None = None) -> Nudge:
         knowledge=responder,
         escalation=escalation,
         funnels=funnel_hooks,
+        surveys=surveys,
         default_language=settings.bot.default_language,
     )
     inbox = InboxProcessor(
@@ -325,8 +340,10 @@ def build_nudge(settings: Settings, clock: Clock | None = None) -> Nudge:
         return (await dispatcher.tick()).full_batch
 
     async def handoff_work() -> bool:
+        survey_library.refresh()
         async with storage.uow() as uow:
             report = await handoff.tick(uow)
+            await surveys.expire(uow, clock.now())
             await uow.commit()
         if report != TickReport():
             wake_after_action()
@@ -368,6 +385,7 @@ def build_nudge(settings: Settings, clock: Clock | None = None) -> Nudge:
     if hooks.endpoints:
         runner.publish = publisher.publish
         handoff.publish = publisher.publish
+        surveys.publish = publisher.publish
     webhook_dispatcher = None
     if signing_key and hooks.endpoints:
         retry = RetryPolicy(

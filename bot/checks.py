@@ -40,6 +40,8 @@ def check_project(config_path: Path | None) -> list[str]:
         problems.extend(check_knowledge(Path(settings.knowledge.folder)))
     renderer = Renderer(Path(settings.bot.templates_dir), settings.bot.default_language)
     problems.extend(check_funnels(Path(settings.funnels.folder), renderer))
+    surveys, funnels = Path(settings.surveys.folder), Path(settings.funnels.folder)
+    problems.extend(check_surveys(surveys, renderer, funnels, settings.surveys.after_close))
     return problems
 
 
@@ -50,6 +52,36 @@ def check_funnels(folder: Path, renderer: Renderer) -> list[str]:
 
     catalog = load_funnels(folder, renderer)
     return [str(problem) for problem in catalog.errors]
+
+
+def check_surveys(
+    folder: Path,
+    renderer: Renderer,
+    funnels_folder: Path | None = None,
+    after_close: str | None = None,
+) -> list[str]:
+    """Every survey file's errors (`file:line:column: where: sentence`), funnel steps that ask
+    for a survey no file defines, and `surveys.after_close` naming one."""
+    from bot.funnel.catalog import funnel_files
+    from bot.funnel.loader import load_funnel_file
+    from bot.funnel.model import SurveyStep
+    from bot.surveys.catalog import load_surveys
+
+    catalog = load_surveys(folder, renderer)
+    problems = [str(problem) for problem in catalog.errors]
+    # No folder, no surveys (they are optional): after_close then simply asks nothing.
+    if after_close and folder.is_dir() and catalog.get(after_close) is None:
+        problems.append(f"surveys.after_close: no survey `{after_close}` in {folder}/")
+    if funnels_folder is None or not funnels_folder.is_dir():
+        return problems
+    for path in funnel_files(funnels_folder):
+        loaded = load_funnel_file(path)
+        steps = loaded.funnel.steps if loaded.funnel is not None else ()
+        for index, step in enumerate(steps):
+            if isinstance(step, SurveyStep) and catalog.get(step.survey) is None:
+                message = f"no survey `{step.survey}` in {folder}/"
+                problems.append(str(loaded.problem(("steps", index, "survey"), message)))
+    return problems
 
 
 def check_knowledge(folder: Path) -> list[str]:

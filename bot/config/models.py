@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 from bot.config.base import Section, check_language
 from bot.config.funnels import FunnelsSettings
 from bot.config.handoff import HandoffSettings
+from bot.config.surveys import SurveysSettings
 from bot.config.urls import check_database_url, check_http_url, check_origin, redact_password
 from bot.config.webhooks import WebhooksSettings
 
@@ -175,6 +176,7 @@ SECTIONS: dict[str, type[Section]] = {
     "handoff": HandoffSettings,
     "funnels": FunnelsSettings,
     "webhooks": WebhooksSettings,
+    "surveys": SurveysSettings,
 }
 """The sections of `config.yaml`, by name."""
 
@@ -196,6 +198,7 @@ class Settings(BaseModel):
     handoff: HandoffSettings = Field(default_factory=HandoffSettings)
     funnels: FunnelsSettings = Field(default_factory=FunnelsSettings)
     webhooks: WebhooksSettings = Field(default_factory=WebhooksSettings)
+    surveys: SurveysSettings = Field(default_factory=SurveysSettings)
     secrets: Secrets = Field(default_factory=Secrets)
     config_path: Path = Path("config.yaml")
     """The config file looked at (absolute once loaded)."""

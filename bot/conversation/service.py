@@ -33,6 +33,7 @@ from bot.domain.model import (
 from bot.domain.ports import UnitOfWork
 from bot.funnel.hooks import FunnelHooks
 from bot.rendering import Renderer
+from bot.surveys.service import SurveyService
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +55,7 @@ class ConversationService:
         knowledge: KnowledgeResponder | None = None,
         escalation: Escalation | None = None,
         funnels: FunnelHooks | None = None,
+        surveys: SurveyService | None = None,
         default_language: str = "en",
     ) -> None:
         self._renderer = renderer
@@ -62,6 +64,7 @@ class ConversationService:
         self._knowledge = knowledge
         self._escalation = escalation
         self._funnels = funnels
+        self._surveys = surveys
         self._default_language = default_language
 
     async def handle(self, uow: UnitOfWork, event: InboundEvent) -> HandleResult:
@@ -136,6 +139,8 @@ class ConversationService:
         if event.kind is InboundKind.COMMAND and event.command in ("start", "help", "stop"):
             await self._command(uow, turn, event.command)
             return
+        if await self._to_surveys(uow, turn):
+            return
         escalation = self._escalation
         if escalation is not None and status is not ConversationStatus.BOT:
             await escalation.forward(uow, turn, _shown_text(event))
@@ -154,6 +159,23 @@ class ConversationService:
         elif status is ConversationStatus.BOT:
             buttons = escalation.person_button(turn) if escalation is not None else None
             turn.say(self._renderer, "fallback", buttons)
+
+    async def _to_surveys(self, uow: UnitOfWork, turn: Turn) -> bool:
+        """A survey's score button, or the comment its follow-up question asked for."""
+        surveys, event = self._surveys, turn.event
+        if surveys is None:
+            return False
+        if event.kind is InboundKind.BUTTON:
+            reply = await surveys.answer(uow, turn.contact, event.callback_data or "", turn.at)
+        elif event.kind is InboundKind.TEXT:
+            reply = await surveys.comment(uow, turn.contact, event.text, turn.at)
+        else:
+            return False
+        if reply is None:
+            return False
+        for text in reply.texts:
+            turn.add(text)
+        return True
 
     async def _to_funnels(self, uow: UnitOfWork, turn: Turn) -> bool:
         """Give the message to the funnels first; True when one of them took it."""

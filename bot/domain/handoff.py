@@ -116,6 +116,7 @@ class EventKind(enum.StrEnum):
     SLA_BREACHED = "sla_breached"
     CLOSED = "closed"
     RETURNED_TO_BOT = "returned_to_bot"
+    LOW_SCORE = "low_score"  # a survey answer at or below its low_score: supervisors follow up
 
 
 @dataclass(slots=True)

@@ -15,6 +15,7 @@ if TYPE_CHECKING:  # event_ports imports this module: only the type checker need
         FunnelLogRepository,
     )
     from bot.domain.scan_ports import FunnelScanRepository
+    from bot.domain.survey_ports import SurveyResponseRepository
 from bot.domain.handoff import (
     Agent,
     ConversationEvent,
@@ -358,6 +359,7 @@ class UnitOfWork(Protocol):
     coupons: CouponRepository
     funnel_log: FunnelLogRepository
     funnel_scans: FunnelScanRepository
+    surveys: SurveyResponseRepository
 
     async def commit(self) -> None: ...
 

@@ -26,6 +26,7 @@ from bot.domain.model import (
     OutboundDraft,
     OutboundKind,
 )
+from bot.domain.surveys import SurveyStatus
 from bot.funnel.context import ContactView, funnel_context, render_button_url
 from bot.funnel.engine import Delayed, SendVerdict, Sent, Stop
 from bot.funnel.gate import cap_until, quiet_until
@@ -90,8 +91,10 @@ class DatabasePorts:
         rules: FunnelRules,
         handoff: HandoffRequester | None,
         tag_added: TagListener | None = None,
+        surveys: Any = None,
     ) -> None:
         self._uow = uow
+        self._surveys = surveys
         self._tag_added = tag_added
         self._renderer = renderer
         self._outbox = outbox
@@ -257,8 +260,17 @@ class DatabasePorts:
         )  # fmt: skip
 
     async def survey(self, enrollment: Enrollment, step: SurveyStep, at: datetime) -> None:
-        # Surveys arrive with their own issue; until then the step is recorded as skipped.
-        self._note(enrollment, FunnelLogKind.SKIPPED, at, f"survey {step.survey}: no surveys yet")
+        if self._surveys is None:
+            self._note(enrollment, FunnelLogKind.SKIPPED, at, f"survey {step.survey}: surveys off")
+            return
+        response = await self._surveys.send_from_funnel(
+            self._uow, step.survey, enrollment.contact_id, enrollment, at
+        )
+        if response is not None and response.status is SurveyStatus.SENT:
+            self._note(enrollment, FunnelLogKind.NOTIFIED, at, f"survey {step.survey}", step.id)
+        else:
+            why = response.reason if response is not None else "unknown or already sent"
+            self._note(enrollment, FunnelLogKind.SKIPPED, at, f"survey {step.survey}: {why}")
 
     async def coupon(self, enrollment: Enrollment, pool: str, at: datetime) -> str | None:
         code: str | None = await self._uow.coupons.assign(pool, enrollment.contact_id, at)

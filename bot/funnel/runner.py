@@ -79,10 +79,17 @@ class FunnelRunner:
         self.batch_size = batch_size
         self.on_outbox = on_outbox
         self.publish = publish
+        self.surveys: Any = None  # SurveyService, set by the app: funnels' `survey` steps
 
     def ports(self, uow: Any) -> DatabasePorts:
         return DatabasePorts(
-            uow, self._renderer, self._outbox, self._rules, self._handoff, self.tag_added
+            uow,
+            self._renderer,
+            self._outbox,
+            self._rules,
+            self._handoff,
+            self.tag_added,
+            self.surveys,
         )
 
     async def tag_added(self, uow: Any, contact_id: int, tag: str, at: datetime) -> None:

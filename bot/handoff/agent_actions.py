@@ -47,6 +47,7 @@ class AgentActionService:
         self._assigner = Assigner(policy)
         # Set by the app when webhooks are configured: `publish(uow, type, payload, at, key=)`.
         self.publish: Any = None
+        self.surveys: Any = None  # SurveyService, set by the app: a survey after a close
 
     # -- take ---------------------------------------------------------------------------------
 
@@ -296,6 +297,8 @@ class AgentActionService:
         if reason is not CloseReason.CUSTOMER_LEFT:
             template = "handoff_closed" if ends_conversation else "handoff_returned"
             await self._notices.tell(uow, closed, template, f"handoff:{handoff.id}:end", now)
+        if self.surveys is not None:
+            await self.surveys.schedule_after_close(uow, closed, now)
         message = "Closed." if ends_conversation else "The bot has the chat again."
         return ActionResult(Outcome.OK, message, closed)
 

@@ -28,6 +28,7 @@ from bot.domain.ports import (
     UnitOfWorkFactory,
 )
 from bot.domain.scan_ports import FunnelScanRepository
+from bot.domain.survey_ports import SurveyResponseRepository
 from bot.storage.engine import DEFAULT_DATABASE_URL, create_engine
 from bot.storage.errors import StorageUnavailableError
 from bot.storage.migrate import current_revision_of, head_revision, upgrade_engine
@@ -51,6 +52,7 @@ from bot.storage.repositories.coupons import SqlCouponRepository
 from bot.storage.repositories.enrollments import SqlEnrollmentRepository
 from bot.storage.repositories.funnel_log import SqlFunnelLogRepository
 from bot.storage.repositories.funnel_scans import SqlFunnelScanRepository
+from bot.storage.repositories.surveys import SqlSurveyResponseRepository
 from bot.storage.repositories.webhooks import SqlWebhookDeliveryRepository
 from bot.storage.sqlite_inline import InlineSqliteEngine
 
@@ -96,6 +98,7 @@ class SqlUnitOfWork:
     coupons: CouponRepository
     funnel_log: FunnelLogRepository
     funnel_scans: FunnelScanRepository
+    surveys: SurveyResponseRepository
 
     def __init__(self, connect: Connect, clock: Clock) -> None:
         self._connect = connect
@@ -129,6 +132,7 @@ class SqlUnitOfWork:
         self.coupons = SqlCouponRepository(conn)
         self.funnel_log = SqlFunnelLogRepository(conn)
         self.funnel_scans = SqlFunnelScanRepository(conn)
+        self.surveys = SqlSurveyResponseRepository(conn)
 
     async def __aexit__(self, *exc: object) -> None:
         conn, self._conn = self._conn, None

@@ -144,8 +144,8 @@ def test_merge_keys_are_not_duplicates(tmp_path: Path) -> None:
     text = "x-common: &common\n  port: 1\nweb:\n  <<: *common\n  port: 2\n"
     assert problems_for(tmp_path, text) == [
         "config.yaml:1:1: x-common: unknown section 'x-common'; the known ones are: bot,"
-        " delivery, funnels, handoff, inbound, knowledge, logging, storage, telegram, web, webchat,"
-        " webhooks"
+        " delivery, funnels, handoff, inbound, knowledge, logging, storage, surveys, telegram, web,"
+        " webchat, webhooks"
     ]
 
 

@@ -50,6 +50,7 @@ class DeskProjector:
             EventKind.NOTE: self._note,
             EventKind.REPLY_HELD: self._held,
             EventKind.SLA_BREACHED: self._sla_breached,
+            EventKind.LOW_SCORE: self._low_score,
         }
 
     async def start_cursor(self) -> None:
@@ -190,6 +191,17 @@ class DeskProjector:
             subject.handoff.id, place, fmt.status_line(alert, header=place.header)
         )
         if place.thread_id is not None:  # in a plain group the line above is already there
+            await self.topics.post(subject.handoff.id, place, alert, general=True)
+
+    async def _low_score(self, event: ConversationEvent, subject: Subject, place: Place) -> None:
+        """A low survey score: supervisors are pinged in the topic and in the general chat."""
+        async with self._uow() as uow:
+            agents = await uow.agents.list_all(active_only=True)
+        pings = " ".join(fmt.mention(agent) for agent in agents if agent.is_supervisor)
+        what = escape(event.text or "A customer gave a low survey score.")
+        alert = f"⚠️ {pings} {what} Reopen it from the console to follow up.".replace("  ", " ")
+        await self.topics.post(subject.handoff.id, place, alert)
+        if place.thread_id is not None:
             await self.topics.post(subject.handoff.id, place, alert, general=True)
 
     async def _agent_name(self, agent_id: int | None) -> str:

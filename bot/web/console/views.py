@@ -188,6 +188,7 @@ def _message_item(
 
 
 _EVENT_WORDS = {
+    EventKind.LOW_SCORE: "low survey score",
     EventKind.HANDOFF_REQUESTED: "handed to a person",
     EventKind.OFFERED: "offered",
     EventKind.OFFER_EXPIRED: "offer expired",
