@@ -109,3 +109,25 @@ async def test_an_sla_breach_alerts_supervisors_in_the_topic_and_the_general_cha
         await desk.write(1001, "/take", reply_to=in_general)
         await desk.updates()
         assert (await desk.world.handoff_of()).status is HandoffStatus.ACTIVE
+
+
+async def test_a_low_survey_score_pings_supervisors_in_the_topic_and_the_general_chat(
+    forum: Desk,
+) -> None:
+    from bot.domain.handoff import EventKind
+
+    await forum.world.say("operator", name="Ann")
+    await forum.pump()
+    handoff = await forum.world.handoff_of()
+    async with forum.world.storage.uow() as uow:
+        await uow.events.add(
+            handoff.conversation_id, EventKind.LOW_SCORE, forum.clock.now(), handoff.id,
+            text="Ann rated the chat 1 of 5 <b>rude</b>.",
+        )  # fmt: skip
+        await uow.commit()
+    await forum.pump()
+    [in_topic] = [m for m in forum.posts(handoff.desk_thread_id) if m.plain_text.startswith("⚠️")]
+    [in_general] = [m for m in forum.posts(None) if m.plain_text.startswith("⚠️")]
+    assert in_topic.plain_text == in_general.plain_text
+    assert "Ann rated the chat 1 of 5 <b>rude</b>." in in_general.plain_text  # escaped, shown
+    assert 'href="tg://user?id=1009"' in in_general.text  # Sam, the supervisor
