@@ -10,6 +10,7 @@ so one broken enrollment cannot hold up the rest.
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import dataclasses
 import logging
@@ -38,6 +39,7 @@ class Publish(Protocol):
     ) -> int: ...
 
 
+YIELD_EVERY = 10  # steps run between two chances for other tasks (web chat, webhooks) to run
 LEASE = timedelta(minutes=2)  # a claimed batch comes back to the queue if not saved by then
 _END_KINDS = {
     EnrollmentStatus.COMPLETED: FunnelLogKind.COMPLETED,
@@ -130,7 +132,11 @@ class FunnelRunner:
         engine = FunnelEngine(ports)
         catalog = self._catalog()
         results: list[tuple[Enrollment, int]] = []
-        for enrollment in batch:
+        for index, enrollment in enumerate(batch):
+            if index % YIELD_EVERY == YIELD_EVERY - 1:
+                # On SQLite the statements run inline: without this a whole batch would hold
+                # the event loop; the transaction stays ours (other units of work wait for it).
+                await asyncio.sleep(0)
             version = enrollment.version
             funnel = catalog.get(enrollment.funnel_id)
             if funnel is None:
