@@ -1,23 +1,19 @@
-"""A funnel's `survey:` step, run by the real funnel runner with the survey wiring proposed for
-`DatabasePorts.survey` (bot/funnel/db_ports.py)."""
+"""A funnel's `survey:` step, run by the real funnel runner with surveys wired in as the app
+wires them (`runner.surveys`)."""
 
 from __future__ import annotations
 
 import textwrap
-from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 from bot.delivery.outbox import Outbox
 from bot.domain.clock import FakeClock
-from bot.domain.funnel import Enrollment
 from bot.domain.funnel_ports import FunnelLogKind
 from bot.domain.model import Channel, OutboundKind
 from bot.domain.surveys import SurveyKind, SurveyStatus
-from bot.funnel.db_ports import DatabasePorts, FunnelRules
+from bot.funnel.db_ports import FunnelRules
 from bot.funnel.hooks import FunnelHooks
 from bot.funnel.library import FunnelLibrary
-from bot.funnel.model import SurveyStep
 from bot.funnel.runner import FunnelRunner
 from bot.rendering import Renderer
 from bot.storage.uow import Storage
@@ -35,30 +31,6 @@ steps:
 """
 
 
-class SurveyPorts(DatabasePorts):
-    surveys: SurveyService
-
-    async def survey(self, enrollment: Enrollment, step: SurveyStep, at: datetime) -> None:
-        # Proposed body of DatabasePorts.survey:
-        response = await self.surveys.send_from_funnel(
-            self._uow, step.survey, enrollment.contact_id, enrollment, at
-        )
-        if response is not None and response.status is SurveyStatus.SENT:
-            self._note(enrollment, FunnelLogKind.NOTIFIED, at, f"survey {step.survey}", step.id)
-        else:
-            why = response.reason if response is not None else "unknown or already sent"
-            self._note(enrollment, FunnelLogKind.SKIPPED, at, f"survey {step.survey}: {why}")
-
-
-class SurveyRunner(FunnelRunner):
-    surveys: SurveyService
-
-    def ports(self, uow: Any) -> DatabasePorts:
-        ports = SurveyPorts(uow, self._renderer, self._outbox, self._rules, self._handoff)
-        ports.surveys = self.surveys
-        return ports
-
-
 async def _setup(storage: Storage, clock: FakeClock, folder: Path) -> tuple[SurveyService, int]:
     (folder / "after_purchase.yaml").write_text(textwrap.dedent(FUNNEL))
     renderer = Renderer(TEMPLATES, "en")
@@ -67,7 +39,7 @@ async def _setup(storage: Storage, clock: FakeClock, folder: Path) -> tuple[Surv
     funnels.refresh()
     surveys = SurveyLibrary(SURVEYS, renderer)
     surveys.refresh()
-    runner = SurveyRunner(
+    runner = FunnelRunner(
         storage.uow, funnels.current, renderer, outbox, FunnelRules("UTC", "en", None), clock
     )
     service = SurveyService(SurveyRules(), surveys.current, renderer, outbox, clock)

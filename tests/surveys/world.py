@@ -1,10 +1,6 @@
-"""The hand-off world of `tests/handoff/scenario.py` with surveys wired in as docs/surveys.md
-asks `bot/app.py` to wire them: `finish()` schedules the survey, the conversation gives `sv:`
-buttons and follow-up comments to the survey service before anything else answers them.
-
-The two subclasses below hold exactly the code proposed for `AgentActionService.finish` and
-`ConversationService._respond`; once that code is in place they can go.
-"""
+"""The hand-off world of `tests/handoff/scenario.py` with surveys wired in as `bot/app.py`
+wires them: `finish()` schedules the survey, the conversation gives `sv:` buttons and follow-up
+comments to the survey service before anything else answers them."""
 
 from __future__ import annotations
 
@@ -15,13 +11,9 @@ from typing import Any
 
 from bot.conversation.escalation import Escalation
 from bot.conversation.service import ConversationService
-from bot.conversation.turn import Turn
 from bot.delivery.outbox import Outbox
-from bot.domain.handoff import Agent, CloseReason
-from bot.domain.inbound import InboundKind
 from bot.domain.model import Channel
 from bot.domain.surveys import SurveyResponse
-from bot.handoff.actions import ActionResult
 from bot.handoff.service import HandoffService
 from bot.rendering import Renderer
 from bot.surveys.catalog import SurveyLibrary
@@ -32,46 +24,6 @@ REPO = Path(__file__).resolve().parents[2]
 SURVEYS = REPO / "surveys"
 ALWAYS_OPEN = {"agents": AGENTS, "offer_timeout_seconds": 60, "idle_close_minutes": 30}
 DELAY = timedelta(minutes=10)
-
-
-class SurveyingHandoffService(HandoffService):
-    surveys: SurveyService | None = None
-
-    async def finish(
-        self, uow: Any, handoff_id: int, agent: Agent | None, reason: CloseReason
-    ) -> ActionResult:
-        result = await super().finish(uow, handoff_id, agent, reason)
-        # Proposed for the end of AgentActionService.finish (after the customer's notice):
-        if result.ok and result.handoff is not None and self.surveys is not None:
-            await self.surveys.schedule_after_close(uow, result.handoff, self._clock.now())
-        return result
-
-
-class SurveyingConversationService(ConversationService):
-    surveys: SurveyService | None = None
-
-    async def _respond(self, uow: Any, turn: Turn) -> None:
-        # Proposed for ConversationService._respond, right after the commands:
-        if await self._to_surveys(uow, turn):
-            return
-        await super()._respond(uow, turn)
-
-    async def _to_surveys(self, uow: Any, turn: Turn) -> bool:
-        """A survey's score button, or the comment its follow-up question asked for."""
-        surveys, event = self.surveys, turn.event
-        if surveys is None:
-            return False
-        if event.kind is InboundKind.BUTTON:
-            reply = await surveys.answer(uow, turn.contact, event.callback_data or "", turn.at)
-        elif event.kind is InboundKind.TEXT:
-            reply = await surveys.comment(uow, turn.contact, event.text, turn.at)
-        else:
-            return False
-        if reply is None:
-            return False
-        for text in reply.texts:
-            turn.add(text)
-        return True
 
 
 @dataclass
@@ -88,17 +40,16 @@ class SurveyWorld(World):
         self.surveys = SurveyService(
             self.rules, library.current, renderer, outbox, self.clock, handoff=None
         )
-        handoff = SurveyingHandoffService(self.policy, renderer, outbox, self.clock)
+        handoff = HandoffService(self.policy, renderer, outbox, self.clock)
         handoff.surveys = self.surveys
         self.surveys._handoff = handoff  # the app passes it to the constructor
         self.surveys.publish = self._publish
         self.handoff = handoff
-        conversation = SurveyingConversationService(
+        self.conversation = ConversationService(
             renderer, outbox, self.clock,
             escalation=Escalation(self.handoff, self.policy.triggers, renderer),
+            surveys=self.surveys,
         )  # fmt: skip
-        conversation.surveys = self.surveys
-        self.conversation = conversation
 
     async def _publish(
         self, uow: Any, kind: str, payload: dict[str, Any], at: Any, *, key: str
