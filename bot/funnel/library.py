@@ -11,7 +11,7 @@ import logging
 from pathlib import Path
 
 from bot.funnel.catalog import FunnelCatalog, funnel_files, load_funnels
-from bot.funnel.model import Funnel
+from bot.reloading import FilesStamp, files_stamp, kept_on_error
 from bot.rendering import Renderer
 
 log = logging.getLogger(__name__)
@@ -22,7 +22,7 @@ class FunnelLibrary:
         self.folder = folder
         self._renderer = renderer
         self._catalog = FunnelCatalog((), ())
-        self._stamp: tuple[tuple[str, float, int], ...] | None = None
+        self._stamp: FilesStamp | None = None
 
     def current(self) -> FunnelCatalog:
         return self._catalog
@@ -36,32 +36,11 @@ class FunnelLibrary:
         fresh = load_funnels(self.folder, self._renderer)
         for problem in fresh.errors:
             log.warning("funnel not (re)loaded: %s", problem)
-        kept = self._previous_versions_of(fresh)
+        kept = kept_on_error(self._catalog.funnels, fresh.funnels, fresh.rejected)
         self._catalog = FunnelCatalog(fresh.funnels + kept, fresh.problems, fresh.rejected)
         names = ", ".join(f.id for f in self._catalog.funnels) or "none"
         log.info("funnels from %s: %s", self.folder, names)
         return True
 
-    def _previous_versions_of(self, fresh: FunnelCatalog) -> tuple[Funnel, ...]:
-        """Funnels whose file now has errors keep running as they were."""
-        rejected = {str(Path(path).resolve()) for path in fresh.rejected}
-        fresh_ids = {f.id for f in fresh.funnels}
-        return tuple(
-            f
-            for f in self._catalog.funnels
-            if f.source is not None
-            and str(Path(f.source).resolve()) in rejected
-            and f.id not in fresh_ids
-        )
-
-    def _files_stamp(self) -> tuple[tuple[str, float, int], ...]:
-        if not self.folder.is_dir():
-            return ()
-        stamps = []
-        for path in funnel_files(self.folder):
-            try:
-                info = path.stat()
-            except OSError:
-                continue
-            stamps.append((str(path), info.st_mtime, info.st_size))
-        return tuple(stamps)
+    def _files_stamp(self) -> FilesStamp:
+        return files_stamp(funnel_files(self.folder)) if self.folder.is_dir() else ()

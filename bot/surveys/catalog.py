@@ -14,6 +14,7 @@ from pathlib import Path
 from bot.config.yaml_tree import YamlPath
 from bot.domain.model import Contact
 from bot.funnel.reader import Problem, make_problem, sort_problems
+from bot.reloading import FilesStamp, files_stamp, kept_on_error
 from bot.rendering import TEMPLATE_SUFFIX, Renderer, RenderError
 from bot.surveys.loader import LoadedSurvey, load_survey_file
 from bot.surveys.model import TEXT_VARIABLES, Survey, SurveyText
@@ -146,7 +147,7 @@ class SurveyLibrary:
         self.folder = folder
         self._renderer = renderer
         self._catalog = SurveyCatalog(())
-        self._stamp: tuple[tuple[str, float, int], ...] | None = None
+        self._stamp: FilesStamp | None = None
 
     def current(self) -> SurveyCatalog:
         return self._catalog
@@ -160,29 +161,12 @@ class SurveyLibrary:
         fresh = load_surveys(self.folder, self._renderer)
         for problem in fresh.errors:
             log.warning("survey not (re)loaded: %s", problem)
-        rejected = {str(Path(path).resolve()) for path in fresh.rejected}
-        fresh_ids = {s.id for s in fresh.surveys}
-        kept = tuple(
-            s
-            for s in self._catalog.surveys
-            if s.source is not None
-            and str(s.source.resolve()) in rejected
-            and s.id not in fresh_ids
-        )
+        kept = kept_on_error(self._catalog.surveys, fresh.surveys, fresh.rejected)
         self._catalog = SurveyCatalog(fresh.surveys + kept, fresh.problems, fresh.rejected)
         log.info(
             "surveys from %s: %s", self.folder, ", ".join(s.id for s in self._catalog) or "none"
         )
         return True
 
-    def _files_stamp(self) -> tuple[tuple[str, float, int], ...]:
-        if not self.folder.is_dir():
-            return ()
-        stamps = []
-        for path in survey_files(self.folder):
-            try:
-                info = path.stat()
-            except OSError:
-                continue
-            stamps.append((str(path), info.st_mtime, info.st_size))
-        return tuple(stamps)
+    def _files_stamp(self) -> FilesStamp:
+        return files_stamp(survey_files(self.folder)) if self.folder.is_dir() else ()
