@@ -370,6 +370,7 @@ def build_nudge(settings: Settings, clock: Clock | None = None) -> Nudge:
             teams=policy.team_names,
             secure_cookies=(settings.web.public_url or "").startswith("https://"),
             on_outbox=wake_after_action,
+            follow_ups=surveys,
         )
     events_secret = settings.secrets.events_secret
     signing_key = events_secret.get_secret_value() if events_secret else None

@@ -30,6 +30,9 @@ def add_routes(app: web.Application) -> None:
     app.router.add_post(
         r"/held/{held_id:\d+}/{action:approve|reject}", held_action, name="held_action"
     )
+    app.router.add_post(
+        r"/follow-ups/{response_id:\d+}/reopen", reopen_follow_up, name="reopen_follow_up"
+    )
 
 
 def _field(form: object, name: str) -> str:
@@ -86,3 +89,21 @@ async def held_action(request: web.Request) -> web.Response:
     await uow.commit()
     console.on_outbox()
     return respond(request, result, console.url("/supervisor"))
+
+
+async def reopen_follow_up(request: web.Request) -> web.Response:
+    """A supervisor puts the chat of a low survey score back in the queue."""
+    console, agent, uow = console_of(request), agent_of(request), uow_of(request)
+    if not agent.is_supervisor:
+        return error_page(request, 403, "Supervisors only", "Only supervisors reopen chats.")
+    if console.follow_ups is None:
+        result = ActionResult(Outcome.NOT_FOUND, "Surveys are off: there is nothing to reopen.")
+    else:
+        response_id = int(request.match_info["response_id"])
+        result = await console.follow_ups.reopen(uow, response_id, agent)
+    await uow.commit()
+    console.on_outbox()
+    location = console.url("/supervisor")
+    if result.ok and result.handoff is not None:
+        location = console.url(f"/chats/{result.handoff.id}")
+    return respond(request, result, location, leave=result.ok)

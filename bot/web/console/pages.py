@@ -121,6 +121,7 @@ async def supervisor_page(request: web.Request) -> web.Response:
     open_rows = await views.chat_rows(uow, await uow.handoffs.open(), now, names)
     counts = await uow.agents.open_chat_counts()
     team = [(a, counts.get(a.id, 0)) for a in await uow.agents.list_all()]
+    pending = await console.follow_ups.pending_follow_ups(uow) if console.follow_ups else []
     return render(
         request,
         "supervisor.html",
@@ -130,6 +131,8 @@ async def supervisor_page(request: web.Request) -> web.Response:
         breaches=[row for row in open_rows if row.sla],
         open_rows=open_rows,
         team=team,
+        surveys_on=console.follow_ups is not None,
+        follow_ups=await views.follow_up_rows(uow, pending, names),
     )
 
 

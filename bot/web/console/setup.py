@@ -26,6 +26,7 @@ from bot.web.console.context import (
     SESSION_COOKIE,
     Authenticated,
     Console,
+    FollowUps,
     build_templates,
     console_of,
     error_page,
@@ -59,6 +60,7 @@ def setup_console(
     on_outbox: Callable[[], None] | None = None,
     prefix: str = "/console",
     poll_seconds: float = 2.0,
+    follow_ups: FollowUps | None = None,
 ) -> None:
     """Serve the agent console at `prefix` (`/console/`) on `app`.
 
@@ -67,7 +69,8 @@ def setup_console(
     `teams` the configured team names (offered as transfer targets with the agents' teams).
     `secure_cookies` (True behind https) marks the cookies Secure. `on_outbox` is called after
     every commit that may have queued a message for a customer (wake the dispatcher).
-    `poll_seconds`: how often an open console asks for changes.
+    `poll_seconds`: how often an open console asks for changes. `follow_ups` (the survey
+    service) lists low survey scores on the supervisor page, each with a Reopen button.
     """
     static = {name: _static(name) for name in STATIC_FILES}
     console = Console(
@@ -84,6 +87,7 @@ def setup_console(
         on_outbox=on_outbox or (lambda: None),
         poll_ms=max(200, int(poll_seconds * 1000)),
         static_versions={n: hashlib.sha256(b).hexdigest()[:12] for n, b in static.items()},
+        follow_ups=follow_ups,
     )
     _mount(app, console, static)
 

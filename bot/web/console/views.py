@@ -20,6 +20,7 @@ from bot.domain.handoff import (
 )
 from bot.domain.model import Direction, Message, Sender
 from bot.domain.ports import UnitOfWork
+from bot.domain.surveys import SurveyResponse
 
 SLA_SOON = timedelta(minutes=2)  # highlighted as "due soon" this long before the deadline
 HISTORY_LIMIT = 200
@@ -61,6 +62,21 @@ class HeldRow:
     def plain_text(self) -> str:
         """The held reply as the trainee typed it (it is stored as Telegram HTML)."""
         return plain_text(self.held.text)
+
+
+@dataclass(frozen=True, slots=True)
+class FollowUpRow:
+    """A low survey score no supervisor acted on yet."""
+
+    response: SurveyResponse
+    contact_name: str
+    agent_name: str | None
+
+    @property
+    def scale(self) -> str:
+        """The score with its scale, as people read it: "2 / 5", "4 / 10"."""
+        top = self.response.kind.scores[-1]
+        return f"{self.response.score} / {top}"
 
 
 def visible_teams(agent: Agent, default_team: str) -> set[str]:
@@ -210,3 +226,20 @@ def _event_item(event: ConversationEvent, agents: dict[int, str]) -> TimelineIte
     words = _EVENT_WORDS.get(event.kind, event.kind.value.replace("_", " "))
     detail = f": {event.text}" if event.text else ""
     return TimelineItem(event.at, "event", who, f"{words}{detail}")
+
+
+async def follow_up_rows(
+    uow: UnitOfWork, responses: list[SurveyResponse], agents: dict[int, str]
+) -> list[FollowUpRow]:
+    contacts = await uow.contacts.get_many({r.contact_id for r in responses})
+    rows = []
+    for response in responses:
+        contact = contacts.get(response.contact_id)
+        rows.append(
+            FollowUpRow(
+                response=response,
+                contact_name=contact.display_name if contact else f"#{response.contact_id}",
+                agent_name=agents.get(response.agent_id) if response.agent_id else None,
+            )
+        )
+    return rows

@@ -26,6 +26,8 @@ from bot.handoff.service import HandoffService
 from bot.rendering import Renderer
 from bot.storage import Storage
 from bot.storage.tables import outbox
+from bot.surveys.catalog import SurveyLibrary
+from bot.surveys.service import SurveyRules, SurveyService
 from bot.web.console import setup_console
 from bot.web.console.passwords import hash_password
 from tests.web.test_webchat_routes import CHROMIUM
@@ -51,6 +53,7 @@ class Site:
     storage: Storage
     clock: FakeClock
     service: HandoffService
+    surveys: SurveyService
     base_url: str = ""
     wakes: int = 0
     runner: web.AppRunner | None = field(default=None, repr=False)
@@ -133,8 +136,15 @@ class Site:
 async def start_site(storage: Storage, clock: FakeClock) -> Site:
     policy = HandoffPolicy()
     renderer = Renderer(REPO / "templates", "en")
-    service = HandoffService(policy, renderer, Outbox({}), clock)
-    site = Site(storage, clock, service)
+    outbox_rows = Outbox({})
+    service = HandoffService(policy, renderer, outbox_rows, clock)
+    library = SurveyLibrary(REPO / "surveys", renderer)
+    library.refresh()
+    surveys = SurveyService(
+        SurveyRules(), library.current, renderer, outbox_rows, clock, handoff=service
+    )
+    service.surveys = surveys
+    site = Site(storage, clock, service, surveys)
 
     def woken() -> None:
         site.wakes += 1
@@ -143,7 +153,7 @@ async def start_site(storage: Storage, clock: FakeClock) -> Site:
     setup_console(
         app, uow_factory=storage.uow_factory, actions=service, clock=clock,
         secret_key=SECRET_KEY, default_team=policy.default_team, teams=policy.team_names,
-        on_outbox=woken, poll_seconds=0.25,
+        on_outbox=woken, poll_seconds=0.25, follow_ups=surveys,
     )  # fmt: skip
     site.runner = web.AppRunner(app)
     await site.runner.setup()
