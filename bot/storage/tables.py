@@ -434,3 +434,20 @@ funnel_log = Table(
     Index("ix_funnel_log_enrollment_id_id", "enrollment_id", "id"),
     sqlite_autoincrement=True,
 )
+
+# --- privacy (`bot.privacy`) --------------------------------------------------------------------
+
+# One line per export or forget: who asked and when, never what was in the data. No foreign key:
+# a merge deletes the contact it merges away, and the audit of that contact must survive it.
+privacy_audit = Table(
+    "privacy_audit",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("action", String(16), nullable=False),
+    Column("contact_id", Id, nullable=False),
+    Column("actor", String(255), nullable=False),
+    Column("at", UTCDateTime(), nullable=False),
+    # "Was this contact exported or forgotten, by whom": the audit of one person.
+    Index("ix_privacy_audit_contact_id", "contact_id"),
+    sqlite_autoincrement=True,
+)
