@@ -411,6 +411,7 @@ def build_nudge(settings: Settings, clock: Clock | None = None) -> Nudge:
             clock,
             on_outbox=wake_outbox,
             limits=_rate_limits(settings),
+            follow_ups=surveys,
         )
     if settings.webchat.enabled:
         backend = WebchatBackend(storage.uow, clock, wake_inbox, lambda: holder["app"].bot_username)

@@ -20,12 +20,13 @@ class Verb(enum.StrEnum):
     BACK = "back"  # leave the transfer keyboard
     APPROVE = "ok"  # id: the held reply
     REJECT = "no"  # id: the held reply
+    REOPEN = "re"  # id: a survey response with a low score
 
 
 @dataclass(frozen=True, slots=True)
 class DeskCallback:
     verb: Verb
-    target_id: int  # a hand-off id, or a held reply's for APPROVE / REJECT
+    target_id: int  # a hand-off id; a held reply's (APPROVE / REJECT); a survey's (REOPEN)
     arg: str | None = None
 
 

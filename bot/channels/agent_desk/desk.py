@@ -32,6 +32,7 @@ from bot.domain.clock import Clock
 from bot.domain.ports import UnitOfWorkFactory
 from bot.handoff.actions import AgentActions
 from bot.scheduling.pump import Pump
+from bot.surveys.follow_ups import FollowUps
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +62,7 @@ class AgentDesk:
         sleep: Sleep = asyncio.sleep,
         retry_delay: float = 5.0,
         error_pause: float = 1.0,
+        follow_ups: FollowUps | None = None,
     ) -> None:
         self.config = config
         self._uow = uow_factory
@@ -78,8 +80,9 @@ class AgentDesk:
             uow_factory, self.poster, self.topics, max_attempts=config.max_attempts
         )
         self.handlers = DeskHandlers(
-            config.group_chat_id, uow_factory, actions, self.poster, self._committed, config.teams
-        )
+            config.group_chat_id, uow_factory, actions, self.poster, self._committed,
+            config.teams, follow_ups,
+        )  # fmt: skip
         self.handlers.register(self.application)
         # After a failing event the pump pauses `error_pause`, then the event is tried again.
         self.pump = Pump("agent-desk", self.projector.project, error_pause=error_pause)

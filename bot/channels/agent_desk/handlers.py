@@ -32,6 +32,7 @@ from bot.delivery.splitting import escape
 from bot.domain.handoff import Agent, EventKind
 from bot.domain.ports import UnitOfWork, UnitOfWorkFactory
 from bot.handoff.actions import ActionResult, AgentActions, Outcome
+from bot.surveys.follow_ups import FollowUps
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +52,7 @@ class DeskHandlers:
         poster: DeskPoster,
         on_commit: Callable[[], None],
         teams: tuple[str, ...] = (),
+        follow_ups: FollowUps | None = None,
     ) -> None:
         self._group = group_chat_id
         self._uow = uow_factory
@@ -58,6 +60,7 @@ class DeskHandlers:
         self._poster = poster
         self._on_commit = on_commit
         self._teams = teams
+        self._follow_ups = follow_ups
         self.failures: dict[int, BaseException] = {}  # update id -> what its handler raised
 
     def register(self, app: Application[Any, Any, Any, Any, Any, Any]) -> None:
@@ -290,6 +293,12 @@ class DeskHandlers:
             case Verb.TRANSFER_TO:
                 result = await actions.transfer(uow, hid, agent, pressed.arg or "")
                 return result.message, keyboards.controls(hid) if result.ok else None
+            case Verb.REOPEN:
+                if self._follow_ups is None:
+                    return "Surveys are off: there is nothing to reopen.", None
+                result = await self._follow_ups.reopen(uow, hid, agent)
+                if result.outcome in (Outcome.OK, Outcome.ALREADY_TAKEN):
+                    return result.message, InlineKeyboardMarkup([])  # done: the button goes
         return result.message, None
 
     async def _targets(self, uow: UnitOfWork, hid: int, agent: Agent) -> InlineKeyboardMarkup:

@@ -59,3 +59,8 @@ def approval(held_id: int) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         [[_button("👍 Approve", Verb.APPROVE, held_id), _button("👎 Reject", Verb.REJECT, held_id)]]
     )
+
+
+def reopen(response_id: int) -> InlineKeyboardMarkup:
+    """Under a low survey score: a supervisor puts the chat back in the queue."""
+    return InlineKeyboardMarkup([[_button("🔁 Reopen the chat", Verb.REOPEN, response_id)]])

@@ -199,10 +199,15 @@ class DeskProjector:
             agents = await uow.agents.list_all(active_only=True)
         pings = " ".join(fmt.mention(agent) for agent in agents if agent.is_supervisor)
         what = escape(event.text or "A customer gave a low survey score.")
-        alert = f"⚠️ {pings} {what} Reopen it from the console to follow up.".replace("  ", " ")
-        await self.topics.post(subject.handoff.id, place, alert)
-        if place.thread_id is not None:
-            await self.topics.post(subject.handoff.id, place, alert, general=True)
+        response_id = event.data.get("response_id")
+        keyboard = keyboards.reopen(response_id) if isinstance(response_id, int) else None
+        how = "Press Reopen" if keyboard else "Reopen it from the console"
+        alert = f"⚠️ {pings} {what} {how} to follow up.".replace("  ", " ")
+        # The button goes under one post only: a second Reopen would just say "already".
+        general = place.thread_id is not None
+        await self.topics.post(subject.handoff.id, place, alert, None if general else keyboard)
+        if general:
+            await self.topics.post(subject.handoff.id, place, alert, keyboard, general=True)
 
     async def _agent_name(self, agent_id: int | None) -> str:
         if agent_id is None:

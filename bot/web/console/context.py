@@ -6,7 +6,7 @@ from collections.abc import Callable
 from contextvars import ContextVar, Token
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any
 
 import jinja2
 from aiohttp import web
@@ -14,9 +14,8 @@ from aiohttp import web
 from bot.domain.clock import Clock
 from bot.domain.handoff import Agent
 from bot.domain.ports import UnitOfWork, UnitOfWorkFactory
-from bot.domain.survey_ports import SurveyUnitOfWork
-from bot.domain.surveys import SurveyResponse
 from bot.handoff.actions import ActionResult, AgentActions
+from bot.surveys.follow_ups import FollowUps
 from bot.web.console.ratelimit import LoginLimiter
 from bot.web.console.sessions import Session, SessionCodec
 
@@ -26,18 +25,6 @@ FLASH_COOKIE = "nudge_console_flash"
 CSRF_FIELD = "csrf"
 CSRF_HEADER = "X-CSRF-Token"
 FETCH_HEADER = "X-Requested-With"  # "fetch": the page's script wants JSON, not a redirect
-
-
-class FollowUps(Protocol):
-    """Low survey scores a supervisor follows up (`SurveyService`)."""
-
-    async def pending_follow_ups(
-        self, uow: SurveyUnitOfWork, limit: int = 100
-    ) -> list[SurveyResponse]: ...
-
-    async def reopen(
-        self, uow: SurveyUnitOfWork, response_id: int, supervisor: Agent
-    ) -> ActionResult: ...
 
 
 @dataclass(slots=True)

@@ -16,6 +16,7 @@ from aiohttp import web
 from bot.domain.clock import Clock
 from bot.domain.ports import UnitOfWorkFactory
 from bot.handoff.actions import AgentActions
+from bot.surveys.follow_ups import FollowUps
 from bot.web.console import action_routes, login_routes, pages
 from bot.web.console.context import (
     CONSOLE_KEY,
@@ -26,7 +27,6 @@ from bot.web.console.context import (
     SESSION_COOKIE,
     Authenticated,
     Console,
-    FollowUps,
     build_templates,
     console_of,
     error_page,

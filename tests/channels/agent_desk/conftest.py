@@ -20,6 +20,7 @@ from bot.fake_telegram import FakeTelegramServer, FakeUser
 from bot.fake_telegram.models import SentMessage
 from bot.storage.uow import Storage
 from tests.handoff.scenario import AGENTS, World, policy_from
+from tests.surveys.world import SurveyWorld
 
 DESK_TOKEN = "777:DESK-TOKEN"
 GROUP_ID = -1001234
@@ -112,13 +113,14 @@ async def start_desk(
     *,
     forum: bool,
     handoff: dict[str, Any] | None = None,
+    surveys: bool = False,
 ) -> AsyncIterator[Desk]:
     fake.add_bot(DESK_TOKEN, username="nudge_desk_bot", first_name="Desk")
     names = {ALICE: "Alice", BOB: "Bob", TINA: "Tina", SAM: "Sam", MALLORY: "Mallory"}
     users = {uid: fake.add_user(uid, name) for uid, name in names.items()}
     fake.add_group(GROUP_ID, "Agents", is_forum=forum, members=names, admins=[SAM])
     policy = policy_from({"agents": AGENTS, "desk": {"group_chat_id": GROUP_ID}, **(handoff or {})})
-    world = World(storage, clock, policy)
+    world = SurveyWorld(storage, clock, policy) if surveys else World(storage, clock, policy)
     await world.sync_agents()
     sleep = FakeSleep(clock)
     config = DeskConfig(
@@ -138,6 +140,7 @@ async def start_desk(
         sleep=sleep,
         limits=RateLimits.telegram(),
         error_pause=0.0,
+        follow_ups=world.surveys if isinstance(world, SurveyWorld) else None,
     )
     await desk.start(poll=False)
     try:
