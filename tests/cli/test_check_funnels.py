@@ -9,8 +9,9 @@ from tests.cli.test_cli import REPO, nudge
 
 
 def project(tmp_path: Path) -> Path:
-    """A copy of the shipped templates and a config that points at them."""
+    """A copy of the shipped templates and surveys, and a config that points at them."""
     shutil.copytree(REPO / "templates", tmp_path / "templates")
+    shutil.copytree(REPO / "surveys", tmp_path / "surveys")
     config = tmp_path / "config.yaml"
     config.write_text("knowledge:\n  enabled: false\n")
     return config
