@@ -1,9 +1,11 @@
 """The one dispatcher every outbound message goes through.
 
-A tick claims due rows, screens them (suppression, rate limits), commits them as SENDING,
-sends them, and records each outcome. Committing SENDING before the request goes out is what
-makes a crash safe: a row left SENDING by a dead process is never sent again blindly; it is
-recorded as outcome unknown (`recover`).
+A tick claims due rows, screens them (suppression, rate limits), commits them as SENDING with
+this worker's lease, sends them, and records each outcome. Committing SENDING before the request
+goes out is what makes a crash safe: a row left SENDING by a dead worker is never sent again
+blindly; once its lease has run out, any worker records it as outcome unknown (`recover`, run at
+start and then every `SETTLE_EVERY`). Rows of live workers are never touched: several worker
+processes share one database.
 
 Messages to one chat are sent one after another in id order (so parts of a long answer arrive
 in order); different chats are sent concurrently.
@@ -14,20 +16,32 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Awaitable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
+from bot.delivery.limits import SendLimiter, as_send_limiter
 from bot.delivery.outcomes import Outcome, OutcomeRecorder, Verdict
 from bot.delivery.ratelimit import RateLimiter
 from bot.delivery.retry import RetryPolicy
 from bot.domain.clock import Clock
 from bot.domain.model import Channel, Contact, OutboundMessage
-from bot.domain.ports import ChannelGateway, SendResult, SendTransientError, UnitOfWorkFactory
+from bot.domain.ports import (
+    ChannelGateway,
+    SendResult,
+    SendRetryAfter,
+    SendTransientError,
+    UnitOfWorkFactory,
+)
 
 log = logging.getLogger(__name__)
 
 UNCONFIGURED_CHANNEL_DELAY = timedelta(seconds=60)
+# A claimed row's lease: far longer than a batch takes to send (each request has a timeout), so
+# only a dead worker's rows ever run out of it.
+DEFAULT_LEASE = timedelta(minutes=2)
+SETTLE_EVERY = timedelta(seconds=30)
+LIMITER_DOWN_DELAY = timedelta(seconds=1)
 
 
 @dataclass(slots=True)
@@ -45,35 +59,47 @@ class Dispatcher:
         self,
         uow_factory: UnitOfWorkFactory,
         gateways: Mapping[Channel, ChannelGateway],
-        limiters: Mapping[Channel, RateLimiter],
+        limiters: Mapping[Channel, RateLimiter | SendLimiter],
         clock: Clock,
         retry: RetryPolicy,
         *,
         batch_size: int = 200,
         concurrency: int = 64,
+        worker_id: str = "local",
+        lease: timedelta = DEFAULT_LEASE,
     ) -> None:
         self._uow = uow_factory
         self._gateways = dict(gateways)
-        self._limiters = dict(limiters)
+        self._limiters = {channel: as_send_limiter(lim) for channel, lim in limiters.items()}
         self._clock = clock
-        self._recorder = OutcomeRecorder(retry, limiters)
+        self._recorder = OutcomeRecorder(retry)
         self._batch_size = batch_size
         self._concurrency = asyncio.Semaphore(concurrency)
+        self.worker_id = worker_id
+        self._lease = lease
+        self._next_settle: datetime | None = None
 
     async def recover(self) -> int:
-        """After a crash: rows that were being sent have an unknown outcome. Single-process only."""
+        """Rows whose worker died mid-send (lease over): outcome unknown, never resent."""
+        now = self._clock.now()
         async with self._uow() as uow:
-            count = await uow.outbox.mark_stale_sending_unknown(self._clock.now())
+            count = await uow.outbox.mark_stale_sending_unknown(now)
             await uow.commit()
+        self._next_settle = now + SETTLE_EVERY
         if count:
-            log.warning("%d outbound message(s) were in flight at shutdown: outcome unknown", count)
+            log.warning("%d outbound message(s) were in flight in a dead worker: unknown", count)
         return count
 
     async def tick(self) -> DispatchReport:
         report = DispatchReport()
         now = self._clock.now()
+        if self._next_settle is None or now >= self._next_settle:
+            await self.recover()
+        claim_size = await self._claim_size()
         async with self._uow() as uow:
-            rows = await uow.outbox.claim_due(now, self._claim_size())
+            rows = await uow.outbox.claim_due(
+                now, claim_size, worker=self.worker_id, lease_until=now + self._lease
+            )
             report.claimed = len(rows)
             if not rows:
                 return report
@@ -107,12 +133,12 @@ class Dispatcher:
             return Verdict.defer(later, f"channel {row.channel} is not configured")
         return None
 
-    def _claim_size(self) -> int:
+    async def _claim_size(self) -> int:
         """No more rows than the rate limits let go now: claiming rows only to put them back
         would rewrite a large backlog over and over."""
-        free = min((limiter.free_global_slots() for limiter in self._limiters.values()), default=0)
         if not self._limiters:
             return self._batch_size
+        free = min([await limiter.free_global_slots() for limiter in self._limiters.values()])
         return max(1, min(self._batch_size, free))
 
     async def _send_all(self, rows: list[OutboundMessage]) -> list[Outcome]:
@@ -139,7 +165,12 @@ class Dispatcher:
         limiter = self._limiters.get(row.channel)
         key, is_group = _chat_key(row), row.address.startswith("-")
         if limiter is not None:
-            retry_at = limiter.begin(key, is_group)
+            try:
+                retry_at = await limiter.begin(key, is_group)
+            except Exception as exc:  # a shared limiter out of reach: nothing sent, try later
+                log.warning("rate limiter unavailable, outbox row %s waits: %r", row.id, exc)
+                later = self._clock.now() + LIMITER_DOWN_DELAY
+                return Outcome(row, Verdict.defer(later, f"rate limiter unavailable: {exc!r}"))
             if retry_at is not None:
                 return Outcome(row, Verdict.defer(retry_at, None))
         try:
@@ -147,8 +178,11 @@ class Dispatcher:
                 result = await self._send_one(row)
         finally:
             if limiter is not None:
-                limiter.finish(key, is_group)
-        return Outcome(row, self._recorder.judge(row, result, self._clock.now()))
+                await _tell_limiter(limiter.finish(key, is_group))
+        now = self._clock.now()
+        if limiter is not None and isinstance(result, SendRetryAfter):
+            await _tell_limiter(limiter.block_chat(key, now + timedelta(seconds=result.seconds)))
+        return Outcome(row, self._recorder.judge(row, result, now))
 
     async def _send_one(self, row: OutboundMessage) -> SendResult:
         gateway = self._gateways[row.channel]
@@ -157,6 +191,15 @@ class Dispatcher:
         except Exception as exc:  # a gateway bug must not lose the row: retry it later
             log.exception("gateway %s raised while sending outbox row %s", row.channel, row.id)
             return SendTransientError(f"gateway error: {exc!r}")
+
+
+async def _tell_limiter(call: Awaitable[None]) -> None:
+    """After a send the outcome must be recorded whatever the limiter says: a shared limiter
+    that cannot be reached loses this count (its in-flight entry expires on its own)."""
+    try:
+        await call
+    except Exception as exc:
+        log.warning("rate limiter unavailable after a send: %r", exc)
 
 
 def _chat_key(row: OutboundMessage) -> str:

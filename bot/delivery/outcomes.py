@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from bot.delivery.ratelimit import RateLimiter
 from bot.delivery.retry import RetryPolicy
-from bot.domain.model import Channel, OutboundMessage, OutboxStatus
+from bot.domain.model import OutboundMessage, OutboxStatus
 from bot.domain.ports import (
     SendBlocked,
     SendOk,
@@ -70,20 +69,16 @@ class Outcome:
 
 
 class OutcomeRecorder:
-    def __init__(self, retry: RetryPolicy, limiters: Mapping[Channel, RateLimiter]) -> None:
+    def __init__(self, retry: RetryPolicy) -> None:
         self._retry = retry
-        self._limiters = limiters
 
     def judge(self, row: OutboundMessage, result: SendResult, now: datetime) -> Verdict:
         match result:
             case SendOk(channel_message_id=message_id):
                 return Verdict(Action.SENT, channel_message_id=message_id)
             case SendRetryAfter(seconds=seconds, reason=reason):
-                until = now + timedelta(seconds=seconds)
-                limiter = self._limiters.get(row.channel)
-                if limiter is not None:
-                    limiter.block_chat(f"{row.channel}:{row.address}", until)
-                return self._retry_or_fail(row, until, reason)
+                # The dispatcher also blocks the chat in its rate limiter until then.
+                return self._retry_or_fail(row, now + timedelta(seconds=seconds), reason)
             case SendTransientError(reason=reason):
                 return self._retry_or_fail(row, now + self._retry.backoff(row.attempts), reason)
             case SendBlocked(reason=reason):

@@ -121,8 +121,16 @@ class OutboxRepository(Protocol):
 
     async def get_by_key(self, key: str) -> OutboundMessage | None: ...
 
-    async def claim_due(self, now: datetime, limit: int) -> list[OutboundMessage]:
-        """Pending rows due at `now`, oldest first, switched to SENDING."""
+    async def claim_due(
+        self,
+        now: datetime,
+        limit: int,
+        *,
+        worker: str | None = None,
+        lease_until: datetime | None = None,
+    ) -> list[OutboundMessage]:
+        """Pending rows due at `now`, oldest first, switched to SENDING for `worker` until
+        `lease_until`; chats another worker is sending to are skipped."""
         ...
 
     async def finish(
@@ -145,7 +153,8 @@ class OutboxRepository(Protocol):
     ) -> int: ...
 
     async def mark_stale_sending_unknown(self, at: datetime) -> int:
-        """Rows left SENDING by a process that died: their outcome is unknown."""
+        """Rows left SENDING by a process that died (their lease ended by `at`): outcome
+        unknown."""
         ...
 
     async def count_by_status(self) -> dict[OutboxStatus, int]: ...

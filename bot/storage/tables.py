@@ -123,6 +123,10 @@ outbox = Table(
     Column("created_at", UTCDateTime(), nullable=False),
     Column("updated_at", UTCDateTime(), nullable=False),
     Column("sent_at", UTCDateTime()),
+    # The worker holding a SENDING row and until when (migration 0010): only an expired lease
+    # means its worker died, and only then is the row settled as "unknown" by another.
+    Column("claimed_by", String(128)),
+    Column("lease_until", UTCDateTime()),
     UniqueConstraint("key"),
     # The dispatcher's claim: WHERE status = 'pending' AND not_before <= now
     # ORDER BY priority, id. Walking pending rows in that order and filtering on not_before stops
@@ -130,6 +134,8 @@ outbox = Table(
     Index("ix_outbox_status_priority_id", "status", "priority", "id"),
     # Suppression on opt-out / block: the pending rows of one contact.
     Index("ix_outbox_contact_id_status", "contact_id", "status"),
+    # The claim skips chats another worker is sending to (their SENDING rows).
+    Index("ix_outbox_channel_address_status", "channel", "address", "status"),
     sqlite_autoincrement=True,
 )
 
@@ -167,6 +173,8 @@ inbound_updates = Table(
     Column("error", Text),
     Column("received_at", UTCDateTime(), nullable=False),
     Column("processed_at", UTCDateTime()),
+    # One chat's updates are handled by one worker at a time, in order (migration 0010).
+    Column("conversation_key", String(255)),
     UniqueConstraint("channel", "external_key"),
     Index("ix_inbound_updates_status_id", "status", "id"),
     sqlite_autoincrement=True,
@@ -450,4 +458,17 @@ privacy_audit = Table(
     # "Was this contact exported or forgotten, by whom": the audit of one person.
     Index("ix_privacy_audit_contact_id", "contact_id"),
     sqlite_autoincrement=True,
+)
+
+# --- scale-out (`bot.scheduling.leader`) ----------------------------------------------------------
+
+# A named lease for work that runs once per cluster: the holder renews it before `expires_at`;
+# when it stops renewing (its process died), another worker takes it over.
+leases = Table(
+    "leases",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("holder", String(128), nullable=False),
+    Column("acquired_at", UTCDateTime(), nullable=False),
+    Column("expires_at", UTCDateTime(), nullable=False),
 )

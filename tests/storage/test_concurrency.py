@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 
 import pytest
 
@@ -21,7 +22,11 @@ def _postgresql_only(storage: Storage) -> None:
 
 async def _due_rows(storage: Storage, clock: FakeClock, count: int) -> list[int]:
     contact = await new_contact(storage)
-    drafts = [draft(f"row-{index}", contact.id) for index in range(count)]
+    # One chat per row: a claim skips chats another open claim holds (see outbox_claims).
+    drafts = [
+        dataclasses.replace(draft(f"row-{index}", contact.id), address=str(2000 + index))
+        for index in range(count)
+    ]
     return await add_drafts(storage, clock.now(), *drafts)
 
 

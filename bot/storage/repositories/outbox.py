@@ -24,9 +24,15 @@ from bot.storage.repositories._base import (
     SqlRepository,
     binds,
 )
+from bot.storage.repositories.outbox_claims import (
+    CLAIM,
+    SETTLE_EXPIRED,
+    STALE_SENDING_REASON,
+    settle_params,
+)
 from bot.storage.tables import outbox
 
-STALE_SENDING_REASON = "process stopped during send; outcome unknown"
+__all__ = ["STALE_SENDING_REASON", "SqlOutboxRepository"]
 
 _MARKETING_KINDS = [kind.value for kind in OutboundKind if kind.is_marketing]
 _OPEN_STATUSES = [OutboxStatus.PENDING.value, OutboxStatus.SENDING.value]
@@ -125,26 +131,7 @@ def _finish_statement(with_channel_message_id: bool, sent: bool) -> Executable:
 _ADD = PerDialect(_build_add)
 _GET = select(outbox).where(outbox.c.id == bindparam("outbox_id"))
 _GET_BY_KEY = select(outbox).where(outbox.c.key == bindparam("key"))
-# One UPDATE ... WHERE id IN (SELECT ...) RETURNING: on PostgreSQL the sub-select locks its rows
-# and skips rows another worker holds; SQLite drops FOR UPDATE but runs the whole statement
-# under its single write lock. Either way no row is claimed twice.
-_DUE = (
-    select(outbox.c.id)
-    .where(
-        outbox.c.status == OutboxStatus.PENDING.value,
-        outbox.c.not_before <= bindparam("now"),
-    )
-    .order_by(outbox.c.priority, outbox.c.id)
-    .limit(bindparam("limit", type_=Integer))
-    .with_for_update(skip_locked=True)
-)
-_CLAIM_DUE = (
-    outbox.update()
-    .where(outbox.c.id.in_(_DUE))
-    .values(binds(outbox, "updated_at"))
-    .values(status=OutboxStatus.SENDING.value)
-    .returning(outbox)
-)
+# The claim (a lease per row, one worker per chat) is in `outbox_claims`.
 # By (channel_message_id is given, status is SENT): a column is only set when it has a value.
 _FINISH = {
     (with_id, sent): _finish_statement(with_id, sent)
@@ -158,6 +145,8 @@ _RESCHEDULE = (
     .values(binds(outbox, "not_before", "reason", "updated_at"))
     .values(
         status=OutboxStatus.PENDING.value,
+        claimed_by=None,
+        lease_until=None,
         attempts=outbox.c.attempts + bindparam("failed_attempts", type_=Integer),
     )
 )
@@ -175,12 +164,6 @@ _SUPPRESS = {
     False: _SUPPRESS_PENDING,
     True: _SUPPRESS_PENDING.where(outbox.c.kind.in_(_MARKETING_KINDS)),
 }
-_MARK_STALE_SENDING = (
-    outbox.update()
-    .where(outbox.c.status == OutboxStatus.SENDING.value)
-    .values(binds(outbox, "updated_at"))
-    .values(status=OutboxStatus.UNKNOWN.value, reason=STALE_SENDING_REASON)
-)
 _COUNT_BY_STATUS = select(outbox.c.status, func.count()).group_by(outbox.c.status)
 
 
@@ -216,11 +199,31 @@ class SqlOutboxRepository(SqlRepository):
         row = (await self._conn.execute(_GET_BY_KEY, {"key": key})).first()
         return _to_outbound(row) if row is not None else None
 
-    async def claim_due(self, now: datetime, limit: int) -> list[OutboundMessage]:
+    async def claim_due(
+        self,
+        now: datetime,
+        limit: int,
+        *,
+        worker: str | None = None,
+        lease_until: datetime | None = None,
+    ) -> list[OutboundMessage]:
+        """Due rows switched to SENDING for `worker` until `lease_until` (see `outbox_claims`).
+
+        Without a lease the rows count as expired at once: right for one process that settles
+        whatever it left SENDING when it starts again, wrong for several workers.
+        """
         if limit <= 0:
             return []
-        params = {"now": now, "limit": limit, "updated_at": now}
-        claimed = [_to_outbound(row) for row in await self._conn.execute(_CLAIM_DUE, params)]
+        params = {
+            "now": now,
+            "limit": limit,
+            "updated_at": now,
+            "worker": worker,
+            "claimed_by": worker,
+            "lease_until": lease_until or now,
+        }
+        statement = CLAIM[self._conn.dialect.name]
+        claimed = [_to_outbound(row) for row in await self._conn.execute(statement, params)]
         # RETURNING has no defined order; the claim's is priority, then age.
         return sorted(claimed, key=lambda message: (message.kind.priority, message.id))
 
@@ -266,9 +269,9 @@ class SqlOutboxRepository(SqlRepository):
         return (await self._conn.execute(_SUPPRESS[marketing_only], params)).rowcount
 
     async def mark_stale_sending_unknown(self, at: datetime) -> int:
-        # Meant for start-up, before this process's dispatcher runs: every SENDING row then
-        # belongs to a process that is gone, and resending could deliver a message twice.
-        return (await self._conn.execute(_MARK_STALE_SENDING, {"updated_at": at})).rowcount
+        """SENDING rows whose lease ended by `at` become UNKNOWN: their worker died mid-send,
+        and resending could deliver a message twice. Live workers' rows are left alone."""
+        return (await self._conn.execute(SETTLE_EXPIRED, settle_params(at))).rowcount
 
     async def count_by_status(self) -> dict[OutboxStatus, int]:
         """Every status, with 0 for the ones that have no rows (handy for metrics)."""
