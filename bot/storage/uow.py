@@ -27,6 +27,7 @@ from bot.domain.ports import (
     OutboxRepository,
     UnitOfWorkFactory,
 )
+from bot.domain.report_ports import ReportRepository
 from bot.domain.scan_ports import FunnelScanRepository
 from bot.domain.survey_ports import SurveyResponseRepository
 from bot.storage.engine import DEFAULT_DATABASE_URL, create_engine
@@ -52,6 +53,7 @@ from bot.storage.repositories.coupons import SqlCouponRepository
 from bot.storage.repositories.enrollments import SqlEnrollmentRepository
 from bot.storage.repositories.funnel_log import SqlFunnelLogRepository
 from bot.storage.repositories.funnel_scans import SqlFunnelScanRepository
+from bot.storage.repositories.reports import SqlReportRepository
 from bot.storage.repositories.surveys import SqlSurveyResponseRepository
 from bot.storage.repositories.webhooks import SqlWebhookDeliveryRepository
 from bot.storage.sqlite_inline import InlineSqliteEngine
@@ -99,6 +101,7 @@ class SqlUnitOfWork:
     funnel_log: FunnelLogRepository
     funnel_scans: FunnelScanRepository
     surveys: SurveyResponseRepository
+    reports: ReportRepository
 
     def __init__(self, connect: Connect, clock: Clock) -> None:
         self._connect = connect
@@ -133,6 +136,7 @@ class SqlUnitOfWork:
         self.funnel_log = SqlFunnelLogRepository(conn)
         self.funnel_scans = SqlFunnelScanRepository(conn)
         self.surveys = SqlSurveyResponseRepository(conn)
+        self.reports = SqlReportRepository(conn)
 
     async def __aexit__(self, *exc: object) -> None:
         conn, self._conn = self._conn, None

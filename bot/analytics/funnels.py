@@ -1,0 +1,156 @@
+"""The funnel report, computed from the counts storage returns (pure: no I/O)."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+from bot.analytics.model import FunnelReport, StepStats, VariantComparison, VariantStats
+from bot.analytics.stats import Rate, Spread, two_proportion_z_test
+from bot.domain.report_ports import FunnelOutcomeCount, FunnelStepCount, GoalTiming
+
+ANY_KIND = "*"  # a FunnelStepCount of any log kind: enrollments that reached the step
+SENT_KINDS = frozenset({"sent", "notified"})
+DROPPED_STATUSES = frozenset({"exited", "expired", "failed"})
+OPEN_STATUSES = frozenset({"running", "waiting_reply"})
+
+StepKey = tuple[str, str]  # (funnel id, step id)
+
+
+@dataclass(frozen=True, slots=True)
+class FunnelFacts:
+    steps: Sequence[FunnelStepCount]
+    outcomes: Sequence[FunnelOutcomeCount]
+    timings: Sequence[GoalTiming]
+    # Enrollments that pressed a button of a step, found in the customers' stored messages.
+    pressed: Mapping[StepKey, int]
+
+
+def build_funnel_reports(
+    facts: FunnelFacts, step_order: Mapping[str, Sequence[str]] | None = None
+) -> list[FunnelReport]:
+    """One report per funnel with enrollments in the cohort, by funnel id."""
+    funnel_ids = sorted({o.funnel_id for o in facts.outcomes})
+    order = step_order or {}
+    return [_funnel(funnel_id, facts, order.get(funnel_id, ())) for funnel_id in funnel_ids]
+
+
+def _funnel(funnel_id: str, facts: FunnelFacts, file_order: Sequence[str]) -> FunnelReport:
+    outcomes = [o for o in facts.outcomes if o.funnel_id == funnel_id]
+    entered = sum(o.enrollments for o in outcomes)
+    goal = sum(o.enrollments for o in outcomes if o.goal)
+    steps = _steps(funnel_id, facts, outcomes, file_order)
+    worst = max(steps, key=lambda s: s.dropped, default=None)  # max keeps the first of a tie
+    timings = [t for t in facts.timings if t.funnel_id == funnel_id]
+    variants = _variants(outcomes, timings)
+    return FunnelReport(
+        funnel_id=funnel_id,
+        entered=entered,
+        goal=Rate(goal, entered),
+        completed=sum(o.enrollments for o in outcomes if o.status == "completed" and not o.goal),
+        still_open=sum(o.enrollments for o in outcomes if o.status in OPEN_STATUSES),
+        exits=_exits(outcomes),
+        steps=steps,
+        worst_step=worst.step_id if worst is not None and worst.dropped else None,
+        time_to_goal=_time_to_goal(timings),
+        variants=variants,
+        comparisons=_compare(variants),
+    )
+
+
+def _steps(
+    funnel_id: str,
+    facts: FunnelFacts,
+    outcomes: Iterable[FunnelOutcomeCount],
+    file_order: Sequence[str],
+) -> list[StepStats]:
+    counts: dict[str, Counter[str]] = defaultdict(Counter)
+    first_seen: dict[str, int] = {}
+    for row in facts.steps:
+        if row.funnel_id != funnel_id or row.step_id is None:
+            continue
+        kind = "sent" if row.kind in SENT_KINDS else row.kind
+        counts[row.step_id][kind] += row.enrollments
+        first_seen[row.step_id] = min(
+            first_seen.get(row.step_id, row.first_log_id), row.first_log_id
+        )
+    dropped: Counter[str] = Counter()
+    for o in outcomes:
+        if o.step_id is not None and o.status in DROPPED_STATUSES and not o.goal:
+            dropped[o.step_id] += o.enrollments
+    known = set(counts) | set(dropped)
+    # The file's order first; steps no longer in the file after them, in the order first seen.
+    ordered = [s for s in file_order if s in known]
+    ordered += sorted(known - set(ordered), key=lambda s: (first_seen.get(s, 1 << 62), s))
+    return [
+        _step(step_id, counts[step_id], dropped[step_id], facts, funnel_id) for step_id in ordered
+    ]
+
+
+def _step(
+    step_id: str, kinds: Counter[str], dropped: int, facts: FunnelFacts, funnel_id: str
+) -> StepStats:
+    # A press is logged as `button` where the runner writes it, and is always in the message
+    # history: both describe the same presses, so the larger count is the complete one.
+    pressed = max(kinds["button"], facts.pressed.get((funnel_id, step_id), 0))
+    return StepStats(
+        step_id=step_id,
+        reached=kinds[ANY_KIND],
+        sent=kinds["sent"],
+        pressed=pressed,
+        replied=kinds["replied"],
+        goal=kinds["goal"],
+        dropped=dropped,
+    )
+
+
+def _exits(outcomes: Iterable[FunnelOutcomeCount]) -> dict[str, int]:
+    exits: Counter[str] = Counter()
+    for o in outcomes:
+        if o.goal or o.status not in DROPPED_STATUSES:
+            continue
+        reason = o.end_reason or o.status if o.status == "exited" else o.status
+        exits[reason] += o.enrollments
+    return dict(sorted(exits.items(), key=lambda item: (-item[1], item[0])))
+
+
+def _time_to_goal(timings: Iterable[GoalTiming]) -> Spread:
+    return Spread.of([(t.reached_at - t.entered_at).total_seconds() for t in timings])
+
+
+def _variants(
+    outcomes: Sequence[FunnelOutcomeCount], timings: Sequence[GoalTiming]
+) -> list[VariantStats]:
+    names = sorted({o.variant for o in outcomes if o.variant is not None})
+    found = []
+    for name in names:
+        mine = [o for o in outcomes if o.variant == name]
+        entered = sum(o.enrollments for o in mine)
+        goal = sum(o.enrollments for o in mine if o.goal)
+        spread = _time_to_goal(t for t in timings if t.variant == name)
+        found.append(VariantStats(name, entered, Rate(goal, entered), spread))
+    return found
+
+
+def _compare(variants: Sequence[VariantStats]) -> list[VariantComparison]:
+    """Every variant against the first by name (name the control `a` and it is the baseline)."""
+    if len(variants) < 2:
+        return []
+    baseline = variants[0]
+    return [
+        VariantComparison(baseline.name, v.name, two_proportion_z_test(baseline.goal, v.goal))
+        for v in variants[1:]
+    ]
+
+
+def parse_button_press(text: str) -> tuple[int, str] | None:
+    """`[button] fn:<enrollment>:<step>:<value>` (how a funnel button press is stored) ->
+    (enrollment id, step id); None for anything else."""
+    prefix = "[button] fn:"
+    if not text.startswith(prefix):
+        return None
+    parts = text[len(prefix) :].split(":")
+    if len(parts) < 3 or not parts[0].isdigit() or not parts[1]:
+        return None
+    return int(parts[0]), parts[1]

@@ -1,0 +1,189 @@
+"""The storage port of the reports (`bot.analytics`): the facts they are computed from.
+
+Storage answers with counts where SQL can count (funnel steps, outcomes, articles, retention)
+and with one small fact per row where the arithmetic is the report's own (medians, 7-day
+windows, day buckets in a time zone). Times are UTC; a period is `[start, end)`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from bot.domain.ports import UnitOfWork
+
+
+@dataclass(frozen=True, slots=True)
+class FunnelStepCount:
+    """Enrollments of the cohort with at least one funnel-log row of `kind` at `step_id`."""
+
+    funnel_id: str
+    variant: str | None
+    step_id: str | None
+    kind: str  # a FunnelLogKind value
+    enrollments: int
+    first_log_id: int  # the step's first row ever: its place when the funnel file is unknown
+
+
+@dataclass(frozen=True, slots=True)
+class FunnelOutcomeCount:
+    """Enrollments of the cohort by where they stand now."""
+
+    funnel_id: str
+    variant: str | None
+    status: str  # an EnrollmentStatus value
+    end_reason: str | None
+    step_id: str | None  # the step they were at when they ended (or are at now)
+    goal: bool  # a `goal` row is in their funnel log
+    enrollments: int
+
+
+@dataclass(frozen=True, slots=True)
+class GoalTiming:
+    funnel_id: str
+    variant: str | None
+    entered_at: datetime
+    reached_at: datetime  # the first `goal` row
+
+
+@dataclass(frozen=True, slots=True)
+class EnrollmentOrigin:
+    funnel_id: str
+    variant: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class HandoffFact:
+    contact_id: int
+    channel: str
+    team: str
+    agent_id: int | None
+    agent_name: str | None
+    requested_at: datetime
+    first_response_at: datetime | None
+    closed_at: datetime | None
+    close_reason: str | None
+    sla_due_at: datetime | None
+    sla_breached_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class SurveyFact:
+    kind: str  # "csat" | "nps"
+    score: int
+    answered_at: datetime
+    agent_id: int | None
+    agent_name: str | None
+    team: str | None
+    funnel_id: str | None
+    channel: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelConversations:
+    channel: str
+    conversations: int
+    handed_off: int  # of them, with at least one hand-off
+
+
+@dataclass(frozen=True, slots=True)
+class KbAnswerFact:
+    """A question the bot answered with an article, and what the customer said of it."""
+
+    contact_id: int
+    channel: str
+    at: datetime
+    helpful: bool | None  # None: the customer did not press Yes or No
+
+
+@dataclass(frozen=True, slots=True)
+class ContactTouch:
+    """A contact came back: a hand-off was requested or a conversation was opened."""
+
+    contact_id: int
+    at: datetime
+    handoff: bool  # False: a conversation was opened
+
+
+@dataclass(frozen=True, slots=True)
+class ArticleCount:
+    article_id: str
+    asked: int
+    helpful: int
+    not_helpful: int
+
+
+@dataclass(frozen=True, slots=True)
+class UnansweredQuestion:
+    question: str
+    language: str
+
+
+@dataclass(frozen=True, slots=True)
+class RetentionCount:
+    origin_funnel_id: str | None  # the contact's first funnel; None: never in a funnel
+    contacts: int
+    quiet: int
+
+
+class ReportRepository(Protocol):
+    async def funnel_step_counts(self, start: datetime, end: datetime) -> list[FunnelStepCount]:
+        """Per funnel, variant, step and log kind, for enrollments entered in the period."""
+        ...
+
+    async def funnel_outcomes(self, start: datetime, end: datetime) -> list[FunnelOutcomeCount]: ...
+
+    async def goal_timings(self, start: datetime, end: datetime) -> list[GoalTiming]: ...
+
+    async def button_press_texts(self, since: datetime) -> list[str]:
+        """The stored text of customers' funnel button presses at or after `since`
+        (`[button] fn:<enrollment>:<step>:<value>`)."""
+        ...
+
+    async def enrollment_origins(
+        self, enrollment_ids: list[int], start: datetime, end: datetime
+    ) -> dict[int, EnrollmentOrigin]:
+        """Those of `enrollment_ids` that entered in the period."""
+        ...
+
+    async def handoffs(self, start: datetime, end: datetime) -> list[HandoffFact]:
+        """Hand-offs requested in the period, with the channel of their conversation."""
+        ...
+
+    async def survey_answers(self, start: datetime, end: datetime) -> list[SurveyFact]: ...
+
+    async def conversations_by_channel(
+        self, start: datetime, end: datetime
+    ) -> list[ChannelConversations]:
+        """Conversations opened in the period, per channel."""
+        ...
+
+    async def kb_answers(self, start: datetime, end: datetime) -> list[KbAnswerFact]: ...
+
+    async def contact_touches(self, start: datetime, end: datetime) -> list[ContactTouch]:
+        """Hand-offs requested and conversations opened in the period, oldest first."""
+        ...
+
+    async def article_counts(self, start: datetime, end: datetime) -> list[ArticleCount]: ...
+
+    async def unanswered_questions(
+        self, start: datetime, end: datetime, limit: int
+    ) -> list[UnansweredQuestion]:
+        """Questions the bot had no answer for, newest first, at most `limit`."""
+        ...
+
+    async def retention(
+        self, start: datetime, end: datetime, active_since: datetime
+    ) -> list[RetentionCount]:
+        """Contacts created in the period by first funnel; `quiet`: neither a message from
+        them nor a paid order at or after `active_since`."""
+        ...
+
+
+class ReportUnitOfWork(UnitOfWork, Protocol):
+    """`UnitOfWork` with the report queries: what `ReportService` reads through."""
+
+    reports: ReportRepository
+
+    async def __aenter__(self) -> ReportUnitOfWork: ...
