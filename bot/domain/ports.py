@@ -162,9 +162,16 @@ class OutboxRepository(Protocol):
 
 class InboundRepository(Protocol):
     async def add(
-        self, channel: Channel, external_key: str, payload: dict[str, Any], at: datetime
+        self,
+        channel: Channel,
+        external_key: str,
+        payload: dict[str, Any],
+        at: datetime,
+        *,
+        conversation_key: str | None = None,
     ) -> InboundUpdate | None:
-        """Store an update; None when this (channel, key) was stored before."""
+        """Store an update; None when this (channel, key) was stored before. Updates with one
+        `conversation_key` (the customer they come from) are handled in order, one at a time."""
         ...
 
     async def claim_pending(self, limit: int) -> list[InboundUpdate]: ...

@@ -64,8 +64,10 @@ async def test_two_open_inbound_claims_on_postgresql_get_different_updates(
 ) -> None:
     _postgresql_only(storage)
     async with storage.uow() as uow:
-        for key in ("1", "2", "3"):
-            await uow.inbound.add(Channel.TELEGRAM, key, {}, clock.now())
+        for key in ("1", "2", "3"):  # three customers: three conversations
+            await uow.inbound.add(
+                Channel.TELEGRAM, key, {}, clock.now(), conversation_key=f"telegram:{key}"
+            )
         await uow.commit()
     async with storage.uow() as first, storage.uow() as second:
         mine = await first.inbound.claim_pending(2)

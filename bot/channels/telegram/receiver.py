@@ -85,7 +85,11 @@ class TelegramReceiver:
         async with self._uow() as uow:
             for payload in payloads:
                 row = await uow.inbound.add(
-                    Channel.TELEGRAM, str(payload["update_id"]), payload, now
+                    Channel.TELEGRAM,
+                    str(payload["update_id"]),
+                    payload,
+                    now,
+                    conversation_key=conversation_key(payload),
                 )
                 new += row is not None
             if next_offset is not None:
@@ -145,6 +149,17 @@ class TelegramReceiver:
         async with self._uow() as uow:
             value = await uow.settings.get(OFFSET_KEY)
         return int(value) if value else None
+
+
+def conversation_key(payload: dict[str, Any]) -> str | None:
+    """The customer an update comes from: with several workers, one customer's updates are
+    handled by one worker at a time, in order (see `bot.storage.repositories.inbound`)."""
+    for kind in ("message", "edited_message", "callback_query", "my_chat_member"):
+        item = payload.get(kind)
+        sender = item.get("from") if isinstance(item, dict) else None
+        if isinstance(sender, dict) and sender.get("id") is not None:
+            return f"telegram:{sender['id']}"
+    return None
 
 
 def _log_failure(task: asyncio.Task[Any]) -> None:

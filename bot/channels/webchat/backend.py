@@ -69,6 +69,7 @@ class WebchatBackend:
                 external_key=f"{visitor_token}:{client_id}",
                 payload=_payload(visitor_token, frame, language),
                 at=self._clock.now(),
+                conversation_key=f"webchat:{visitor_token}",  # one visitor's messages in order
             )
             if stored is None:
                 return False
