@@ -14,6 +14,7 @@ from bot import __version__
 from bot.agents_cli import add_agents_commands, run_agents_command
 from bot.checks import check_project
 from bot.config import ConfigError, Settings, load_settings
+from bot.contacts_cli import add_contacts_commands, run_contacts_command
 from bot.coupons_cli import add_coupons_commands, run_coupons_command
 from bot.events_cli import add_events_commands, run_events_command
 from bot.funnel_cli import add_simulate_command, run_simulate_command
@@ -52,6 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_events_commands(commands)
     add_simulate_command(commands)
     add_coupons_commands(commands)
+    add_contacts_commands(commands)
     commands.add_parser(
         "fake-telegram", help="run a fake Telegram Bot API server (for demos and tests)"
     )
@@ -85,6 +87,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_simulate_command(args, settings)
     if args.command == "coupons":
         return run_coupons_command(args, settings)
+    if args.command == "contacts":
+        return run_contacts_command(args, settings)
     if args.command == "db":
         return asyncio.run(_db(settings.storage.url, args.db_command, parser))
     return asyncio.run(_run(settings, migrate=not args.no_migrate))

@@ -53,6 +53,7 @@ from bot.storage.repositories.coupons import SqlCouponRepository
 from bot.storage.repositories.enrollments import SqlEnrollmentRepository
 from bot.storage.repositories.funnel_log import SqlFunnelLogRepository
 from bot.storage.repositories.funnel_scans import SqlFunnelScanRepository
+from bot.storage.repositories.privacy import SqlPrivacyRepository
 from bot.storage.repositories.reports import SqlReportRepository
 from bot.storage.repositories.surveys import SqlSurveyResponseRepository
 from bot.storage.repositories.webhooks import SqlWebhookDeliveryRepository
@@ -102,6 +103,7 @@ class SqlUnitOfWork:
     funnel_scans: FunnelScanRepository
     surveys: SurveyResponseRepository
     reports: ReportRepository
+    privacy: SqlPrivacyRepository
 
     def __init__(self, connect: Connect, clock: Clock) -> None:
         self._connect = connect
@@ -137,6 +139,7 @@ class SqlUnitOfWork:
         self.funnel_scans = SqlFunnelScanRepository(conn)
         self.surveys = SqlSurveyResponseRepository(conn)
         self.reports = SqlReportRepository(conn)
+        self.privacy = SqlPrivacyRepository(conn)
 
     async def __aexit__(self, *exc: object) -> None:
         conn, self._conn = self._conn, None
