@@ -130,8 +130,9 @@ def _row(
 
 
 def scores(surveys: Iterable[SurveyFact]) -> ScoreStats:
-    csat = [s.score for s in surveys if s.kind == "csat"]
-    nps = [s.score for s in surveys if s.kind == "nps"]
+    answers = list(surveys)
+    csat = [s.score for s in answers if s.kind == "csat"]
+    nps = [s.score for s in answers if s.kind == "nps"]
     return ScoreStats(
         csat=Rate(sum(1 for score in csat if score >= 4), len(csat)),
         promoters=sum(1 for score in nps if score >= 9),

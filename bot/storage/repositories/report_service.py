@@ -155,14 +155,9 @@ class SqlServiceReportQueries(SqlRepository):
         return [KbAnswerFact(*row) for row in rows]
 
     async def contact_touches(self, start: datetime, end: datetime) -> list[ContactTouch]:
+        # The union's `at` has the first SELECT's type (UTCDateTime): aware datetimes on both.
         rows = await self._rows(_TOUCHES, start=start, end=end)
-        touches = [
-            ContactTouch(
-                r[0], UTCDateTime().process_result_value(r[1], self._conn.dialect), bool(r[2])
-            )
-            for r in rows
-        ]
-        return sorted(touches, key=lambda t: t.at)
+        return sorted((ContactTouch(r[0], r[1], bool(r[2])) for r in rows), key=lambda t: t.at)
 
     async def retention(
         self, start: datetime, end: datetime, active_since: datetime
