@@ -63,5 +63,7 @@ survey_responses = Table(
     # Reports: per survey, per agent, per team over a period.
     Index("ix_survey_responses_survey_id_answered_at", "survey_id", "answered_at"),
     Index("ix_survey_responses_agent_id_answered_at", "agent_id", "answered_at"),
+    # Reports: every answer of a period, whatever the survey (CSAT and NPS, their trends).
+    Index("ix_survey_responses_answered_at", "answered_at"),
     sqlite_autoincrement=True,
 )

@@ -67,6 +67,8 @@ contacts = Table(
     Index("ix_contacts_external_id", "external_id", unique=True),
     Index("ix_contacts_phone", "phone", unique=True),
     Index("ix_contacts_email", "email", unique=True),
+    # Reports: contacts created in a period (retention).
+    Index("ix_contacts_created_at", "created_at"),
     sqlite_autoincrement=True,
 )
 
@@ -97,6 +99,8 @@ conversations = Table(
     Column("closed_at", UTCDateTime()),
     # "the open conversation of this contact" is looked up on every inbound message.
     Index("ix_conversations_contact_id_status", "contact_id", "status"),
+    # Reports: conversations opened in a period (hand-off rate, customers coming back).
+    Index("ix_conversations_opened_at", "opened_at"),
     sqlite_autoincrement=True,
 )
 
@@ -159,6 +163,8 @@ messages = Table(
     # The funnel scans walk our messages (stalled) or the customers' (quiet) in time order from
     # a stored position: WHERE direction = ? AND created_at in a window ORDER BY created_at, id.
     Index("ix_messages_direction_created_at_id", "direction", "created_at", "id"),
+    # Reports: "did this contact write since ..." (retention), one probe per contact.
+    Index("ix_messages_contact_id_direction_created_at", "contact_id", "direction", "created_at"),
     sqlite_autoincrement=True,
 )
 
@@ -273,6 +279,8 @@ handoffs = Table(
     Index("ix_handoffs_desk_chat_id_desk_thread_id", "desk_chat_id", "desk_thread_id"),
     # An agent's open chats, and the per-agent load the assignment counts.
     Index("ix_handoffs_agent_id_status", "agent_id", "status"),
+    # Reports: hand-offs requested in a period (response times, SLA, resolution).
+    Index("ix_handoffs_requested_at", "requested_at"),
     sqlite_autoincrement=True,
 )
 
@@ -401,6 +409,8 @@ enrollments = Table(
     Index("ix_enrollments_contact_id_funnel_id", "contact_id", "funnel_id"),
     # Reports and counts per funnel and status.
     Index("ix_enrollments_funnel_id_status", "funnel_id", "status"),
+    # Reports: the funnel cohort, enrollments that entered in a period.
+    Index("ix_enrollments_entered_at", "entered_at"),
     sqlite_autoincrement=True,
 )
 
