@@ -120,6 +120,10 @@ class DeliverySettings(Section):
     max_attempts: int = Field(default=8, ge=1)
     backoff_initial_seconds: float = Field(default=1.0, gt=0)
     backoff_max_seconds: float = Field(default=300.0, gt=0)
+    # Several worker processes: one count of the rate limits for all of them, in Redis
+    # (redis://host:6379/0; a password goes in NUDGE_DELIVERY__REDIS_URL, not in this file).
+    # None: each process counts alone, right for a single process.
+    redis_url: str | None = None
 
 
 class KnowledgeSettings(Section):

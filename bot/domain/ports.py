@@ -354,6 +354,18 @@ class KeyValueRepository(Protocol):
     async def delete(self, key: str) -> None: ...
 
 
+class LeaseRepository(Protocol):
+    """Named leases for work that runs once per cluster (see `bot.scheduling.leader`)."""
+
+    async def take(self, name: str, holder: str, now: datetime, until: datetime) -> bool:
+        """Take or renew `name` for `holder` until `until`; False while another holds it."""
+        ...
+
+    async def release(self, name: str, holder: str) -> bool: ...
+
+    async def holder(self, name: str, at: datetime) -> str | None: ...
+
+
 class UnitOfWork(Protocol):
     """One transaction: commits on `commit()`, rolls back on leaving without it."""
 
@@ -376,6 +388,7 @@ class UnitOfWork(Protocol):
     funnel_log: FunnelLogRepository
     funnel_scans: FunnelScanRepository
     surveys: SurveyResponseRepository
+    leases: LeaseRepository
 
     async def commit(self) -> None: ...
 

@@ -23,6 +23,7 @@ from bot.domain.ports import (
     InboundRepository,
     KbInteractionRepository,
     KeyValueRepository,
+    LeaseRepository,
     MessageRepository,
     OutboxRepository,
     UnitOfWorkFactory,
@@ -53,6 +54,7 @@ from bot.storage.repositories.coupons import SqlCouponRepository
 from bot.storage.repositories.enrollments import SqlEnrollmentRepository
 from bot.storage.repositories.funnel_log import SqlFunnelLogRepository
 from bot.storage.repositories.funnel_scans import SqlFunnelScanRepository
+from bot.storage.repositories.leases import SqlLeaseRepository
 from bot.storage.repositories.privacy import SqlPrivacyRepository
 from bot.storage.repositories.reports import SqlReportRepository
 from bot.storage.repositories.surveys import SqlSurveyResponseRepository
@@ -102,6 +104,7 @@ class SqlUnitOfWork:
     funnel_log: FunnelLogRepository
     funnel_scans: FunnelScanRepository
     surveys: SurveyResponseRepository
+    leases: LeaseRepository
     reports: ReportRepository
     privacy: SqlPrivacyRepository
 
@@ -138,6 +141,7 @@ class SqlUnitOfWork:
         self.funnel_log = SqlFunnelLogRepository(conn)
         self.funnel_scans = SqlFunnelScanRepository(conn)
         self.surveys = SqlSurveyResponseRepository(conn)
+        self.leases = SqlLeaseRepository(conn)
         self.reports = SqlReportRepository(conn)
         self.privacy = SqlPrivacyRepository(conn)
 
