@@ -1,14 +1,18 @@
 """Funnels at scale: Nudge's enrollment rows against the naive design, one APScheduler 3 job per
 contact in its SQLAlchemy job store, side by side in one run on the same machine.
 
-1. Time to enroll N contacts (created beforehand, not timed): Nudge's bulk path (`add_many` of
-   the enrollments and their "entered" log lines, one transaction per 5,000) against
+1. Time to enroll N contacts (created beforehand, not timed): `FunnelRunner.enroll_many`, the
+   production path of a campaign or a scan's batch (already inside? re-entry policy, then the
+   enrollments and their "entered" log lines; one transaction per 5,000) against
    `add_job(..., trigger="date")` per contact on a running `AsyncIOScheduler`.
 2. The longest event-loop stall while N steps fall due at once: Nudge's `FunnelRunner.tick()`
    until nothing is claimed (each step renders a template and stores an outbox row), against
    the scheduler resuming with N date jobs due (each job renders the same template: less work
    than Nudge's step, so the naive figures are a lower bound).
 3. Resident memory: RSS before and after enrolling, and the process's peak.
+
+Nudge's process freezes its start-up objects out of the garbage collector's passes once set up,
+as `Nudge.start` does (`bot/heap.py`); the longest GC pass of each phase is reported ("gc ms").
 
 Each design runs in its own process (clean memory figures). The naive design may run on fewer
 contacts (`--naive-contacts`); its times are then extrapolated linearly, and the output says so.
@@ -23,6 +27,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import cProfile
+import gc
 import io
 import json
 import pstats
@@ -44,13 +49,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench._support import ROOT, StallMeter, machine, peak_rss_mb, rss_mb
 from bot.delivery.outbox import Outbox
 from bot.domain.clock import FakeClock
-from bot.domain.funnel_ports import FunnelLogEntry, FunnelLogKind
 from bot.domain.model import Channel
 from bot.funnel.db_ports import FunnelRules
-from bot.funnel.engine import new_enrollment
 from bot.funnel.library import FunnelLibrary
 from bot.funnel.model import Funnel
 from bot.funnel.runner import FunnelRunner
+from bot.heap import freeze_startup_objects
 from bot.rendering import Renderer
 from bot.scheduling.pump import Pump
 from bot.storage.tables import channel_identities, contacts
@@ -68,7 +72,7 @@ steps:
 POSTGRES = "postgresql+asyncpg://postgres@127.0.0.1:5432"
 START = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
 NOTE = (
-    "(Nudge: enrollments + their 'entered' log lines, {chunk:,} per transaction; runner "
+    "(Nudge: `FunnelRunner.enroll_many`, {chunk:,} per transaction; runner "
     "batch_size {batch}; 'tick ms': the median / longest `tick()`. Stall: the longest gap between "
     "wake-ups of a task sleeping 5 ms. RSS: before and after enrolling; peak: the process's "
     "largest (memory is not extrapolated). The naive stall grows with the jobs: the "
@@ -109,21 +113,37 @@ async def let_others_run() -> None:
 
 
 async def enroll_bulk(
-    storage: Storage, funnel: Funnel, ids: list[int], now: datetime, size: int = CHUNK
+    storage: Storage, runner: FunnelRunner, funnel: Funnel, ids: list[int], now: datetime, size: int
 ) -> None:
-    """Nudge's bulk path: the enrollments and their "entered" log lines, `size` per commit."""
+    """`FunnelRunner.enroll_many`, `size` contacts per transaction, as a campaign does."""
     for start in range(0, len(ids), size):
-        chunk = ids[start : start + size]
         async with storage.uow() as uow:
-            fresh = [new_enrollment(funnel, contact, {}, now) for contact in chunk]
-            new_ids = await uow.enrollments.add_many(fresh)
-            entries = [
-                FunnelLogEntry(new_id, funnel.id, contact, e.step_id, FunnelLogKind.ENTERED, now)
-                for new_id, contact, e in zip(new_ids, chunk, fresh, strict=True)
-            ]
-            await uow.funnel_log.add_many(entries)
+            entries: list[tuple[int, dict[str, Any]]] = [(c, {}) for c in ids[start : start + size]]
+            entered = await runner.enroll_many(uow, funnel, entries, now)
             await uow.commit()
+        assert len(entered) == len(entries), (len(entered), len(entries))
         await let_others_run()
+
+
+class GcMeter:
+    """The longest garbage-collector pass while open, in seconds (`gc.callbacks`)."""
+
+    def __init__(self) -> None:
+        self.longest = 0.0
+        self._started = 0.0
+
+    def __enter__(self) -> GcMeter:
+        gc.callbacks.append(self._callback)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        gc.callbacks.remove(self._callback)
+
+    def _callback(self, phase: str, info: dict[str, Any]) -> None:
+        if phase == "start":
+            self._started = time.perf_counter()
+        else:
+            self.longest = max(self.longest, time.perf_counter() - self._started)
 
 
 async def run_due(runner: FunnelRunner, profile: str | None) -> tuple[int, float, float]:
@@ -179,22 +199,27 @@ async def nudge(spec: dict[str, Any]) -> dict[str, Any]:
         storage.uow, library.current, renderer, Outbox({Channel.TELEGRAM: 4096}),
         FunnelRules("UTC", "en", None), clock, batch_size=spec["batch_size"],
     )  # fmt: skip
+    if spec.get("freeze", True):
+        freeze_startup_objects()  # what `Nudge.start` does once everything is built
     out: dict[str, Any] = {"contacts": len(ids), "rss_before": rss_mb()}
     async with StallMeter() as meter:
-        t0 = time.perf_counter()
-        await enroll_bulk(storage, funnel, ids, clock.now(), spec["chunk"])
-        out["enroll_s"] = time.perf_counter() - t0
+        with GcMeter() as gc_meter:
+            t0 = time.perf_counter()
+            await enroll_bulk(storage, runner, funnel, ids, clock.now(), spec["chunk"])
+            out["enroll_s"] = time.perf_counter() - t0
     out["enroll_stall"], out["rss_after"] = meter.longest, rss_mb()
+    out["enroll_gc"] = gc_meter.longest
     async with storage.uow() as uow:
         assert await uow.enrollments.count_open() == len(ids)
     clock.advance(timedelta(minutes=1))
     async with StallMeter() as meter:
-        t0 = time.perf_counter()
-        out["steps"], out["batch_ms"], out["batch_max_ms"] = await run_due(
-            runner, spec.get("profile")
-        )
-        out["due_s"] = time.perf_counter() - t0
-    out["due_stall"] = meter.longest
+        with GcMeter() as gc_meter:
+            t0 = time.perf_counter()
+            out["steps"], out["batch_ms"], out["batch_max_ms"] = await run_due(
+                runner, spec.get("profile")
+            )
+            out["due_s"] = time.perf_counter() - t0
+    out["due_stall"], out["due_gc"] = meter.longest, gc_meter.longest
     async with storage.uow() as uow:
         queued = (await uow.outbox.count_by_status())["pending"]  # type: ignore[index]
     assert queued == len(ids) == out["steps"], (queued, out["steps"])
@@ -351,6 +376,12 @@ def report(n: int, m: int, args: argparse.Namespace, results: dict[str, dict[str
             print(make_row(f"  {label}, x{scale:g}", r, scale))
     sqlite = results["sqlite"]
     print()
+    for label, r in ours:
+        print(
+            f"{label}: longest garbage-collector pass {r['enroll_gc'] * 1000:.0f} ms while "
+            f"enrolling, {r['due_gc'] * 1000:.0f} ms while due (start-up objects "
+            f"{'left in' if args.no_freeze else 'frozen out of'} its passes)"
+        )
     for label, r in theirs:
         print(
             f"{label} / nudge (sqlite): enroll {r['enroll_s'] * scale / sqlite['enroll_s']:.0f}x "
@@ -366,7 +397,10 @@ def report(n: int, m: int, args: argparse.Namespace, results: dict[str, dict[str
 
 def run_all(args: argparse.Namespace, n: int, m: int) -> dict[str, dict[str, Any]]:
     """Each design and database in its own process, one after the other."""
-    base = {"contacts": n, "batch_size": args.batch_size, "chunk": args.chunk, "design": "nudge"}
+    base = {
+        "contacts": n, "batch_size": args.batch_size, "chunk": args.chunk, "design": "nudge",
+        "freeze": not args.no_freeze,
+    }  # fmt: skip
     results: dict[str, dict[str, Any]] = {}
     with tempfile.TemporaryDirectory() as tmp:
         profile = {"profile": f"{args.profile}.sqlite.txt"} if args.profile else {}
@@ -394,6 +428,9 @@ def main() -> None:
     parser.add_argument("--profile", help="write cProfile stats of Nudge's due phase to PROFILE.*")
     parser.add_argument("--chunk", type=int, default=CHUNK, help="enrollments per transaction")
     parser.add_argument("--batch-size", type=int, default=100, help="the runner's (config: 100)")
+    parser.add_argument(
+        "--no-freeze", action="store_true", help="leave start-up objects in the GC's passes"
+    )
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:

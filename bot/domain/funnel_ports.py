@@ -92,6 +92,13 @@ class EnrollmentRepository(Protocol):
         """The contact's latest enrollment in this funnel, in any status (re-entry policy)."""
         ...
 
+    async def entry_states(
+        self, contact_ids: Iterable[int], funnel_id: str
+    ) -> dict[int, tuple[Enrollment, bool]]:
+        """`last_for` of many contacts at once, with whether each is inside the funnel now;
+        contacts never enrolled there are left out."""
+        ...
+
     async def claim_due(self, now: datetime, limit: int, lease_until: datetime) -> list[Enrollment]:
         """Up to `limit` open enrollments with `due_at <= now`, oldest due first, leased.
 
@@ -154,6 +161,12 @@ class FunnelLogRepository(Protocol):
 
     async def count_sent_since(self, contact_id: int, since: datetime) -> int:
         """SENT entries of the contact at or after `since`, across funnels (frequency cap)."""
+        ...
+
+    async def sent_times_since_many(
+        self, contact_ids: Iterable[int], since: datetime
+    ) -> dict[int, list[datetime]]:
+        """`sent_times_since` of many contacts at once (a contact with none is left out)."""
         ...
 
     async def sent_times_since(self, contact_id: int, since: datetime) -> list[datetime]:

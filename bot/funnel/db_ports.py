@@ -9,7 +9,7 @@ enrollment's version: a batch retried after a crash stores nothing twice.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -27,6 +27,7 @@ from bot.domain.model import (
     OutboundKind,
 )
 from bot.domain.surveys import SurveyStatus
+from bot.funnel.contact_reads import ContactReads
 from bot.funnel.context import ContactView, funnel_context, render_button_url
 from bot.funnel.engine import Delayed, SendVerdict, Sent, Stop
 from bot.funnel.gate import cap_until, quiet_until
@@ -100,17 +101,15 @@ class DatabasePorts:
         self._outbox = outbox
         self._rules = rules
         self._handoff = handoff
-        self._contacts: dict[int, Contact] = {}
-        self._conversations: dict[int, Any] = {}  # contact id -> open conversation (or None)
+        self._reads = ContactReads(uow, rules.cap.per if rules.cap is not None else None)
         self.log: list[FunnelLogEntry] = []
 
+    async def preload(self, contact_ids: Iterable[int], now: datetime) -> None:
+        """Read what a batch's steps need about their contacts, one query per kind."""
+        await self._reads.preload(contact_ids, now)
+
     async def contact(self, contact_id: int) -> Contact | None:
-        if contact_id not in self._contacts:
-            found = await self._uow.contacts.get(contact_id)
-            if found is None:
-                return None
-            self._contacts[contact_id] = found
-        return self._contacts[contact_id]
+        return await self._reads.contact(contact_id)
 
     async def context(self, enrollment: Enrollment, funnel: Funnel) -> dict[str, Any]:
         contact = await self.contact(enrollment.contact_id)
@@ -118,7 +117,7 @@ class DatabasePorts:
         return funnel_context(view, funnel, enrollment)
 
     def timezone(self, enrollment: Enrollment, funnel: Funnel) -> str:
-        contact = self._contacts.get(enrollment.contact_id)
+        contact = self._reads.known_contact(enrollment.contact_id)
         zone = contact.timezone if contact else None
         return zone or funnel.timezone or self._rules.default_timezone
 
@@ -174,7 +173,7 @@ class DatabasePorts:
             return Delayed(quiet, "quiet hours")
         cap = self._rules.cap
         if funnel.marketing and cap is not None:
-            sent = await self._uow.funnel_log.sent_times_since(contact.id, at - cap.per)
+            sent = await self._reads.sent_times(contact.id, at - cap.per)
             # This batch's own sends are not stored yet: count them too.
             sent += [
                 e.at
@@ -187,17 +186,12 @@ class DatabasePorts:
         return None
 
     async def _reachable_identity(self, contact_id: int) -> Any:
-        identities = [
-            i for i in await self._uow.identities.for_contact(contact_id) if not i.blocked
-        ]
+        identities = [i for i in await self._reads.identities(contact_id) if not i.blocked]
         identities.sort(key=lambda i: _CHANNEL_ORDER.index(i.channel))
         return identities[0] if identities else None
 
     async def _open_conversation(self, contact_id: int) -> Any:
-        if contact_id not in self._conversations:
-            found = await self._uow.conversations.open_for_contact(contact_id)
-            self._conversations[contact_id] = found
-        return self._conversations[contact_id]
+        return await self._reads.open_conversation(contact_id)
 
     async def _conversation_id(self, contact_id: int) -> int | None:
         conversation = await self._open_conversation(contact_id)
@@ -251,13 +245,15 @@ class DatabasePorts:
             if contact is None or identity is None:
                 return
             created = await self._uow.conversations.create(contact.id, identity.channel, at)
-            self._conversations[contact.id] = created
+            self._reads.conversation_opened(contact.id, created)
             conversation_id = created.id
         summary = step.summary or f"from the funnel {enrollment.funnel_id}"
         await self._handoff.request(
             self._uow, conversation_id, HandoffReason.FUNNEL, summary=summary,
             notice_key=f"funnel:{enrollment.id}:{step.id}:{enrollment.version}",
         )  # fmt: skip
+        # The conversation now waits for a person: a later step in this batch must see that.
+        self._reads.conversation_changed(enrollment.contact_id)
 
     async def survey(self, enrollment: Enrollment, step: SurveyStep, at: datetime) -> None:
         if self._surveys is None:

@@ -14,7 +14,7 @@ import asyncio
 import copy
 import dataclasses
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -25,8 +25,9 @@ from bot.domain.funnel import Enrollment, EnrollmentStatus
 from bot.domain.funnel_ports import FunnelLogEntry, FunnelLogKind
 from bot.funnel.catalog import FunnelCatalog
 from bot.funnel.conditions import ConditionError
-from bot.funnel.db_ports import DatabasePorts, FunnelRules, HandoffRequester, contact_view
-from bot.funnel.engine import FunnelEngine, new_enrollment
+from bot.funnel.db_ports import DatabasePorts, FunnelRules, HandoffRequester
+from bot.funnel.engine import FunnelEngine
+from bot.funnel.entering import Entry, admit
 from bot.funnel.model import EventTrigger, Funnel
 from bot.rendering import Renderer
 
@@ -131,6 +132,7 @@ class FunnelRunner:
         ports = self.ports(uow)
         engine = FunnelEngine(ports)
         catalog = self._catalog()
+        await ports.preload((e.contact_id for e in batch), now)
         results: list[tuple[Enrollment, int]] = []
         for index, enrollment in enumerate(batch):
             if index % YIELD_EVERY == YIELD_EVERY - 1:
@@ -219,45 +221,25 @@ class FunnelRunner:
     ) -> Enrollment | None:
         """Enter `contact_id` into `funnel` if its audience and re-entry policy allow; the first
         step runs at the runner's next tick (the caller wakes it after committing)."""
-        if not await self._may_enter(uow, funnel, contact_id, event, now):
-            return None
-        enrollment: Enrollment = await uow.enrollments.add(
-            new_enrollment(funnel, contact_id, event, now)
-        )
-        await uow.funnel_log.add(FunnelLogEntry.of(enrollment, FunnelLogKind.ENTERED, now))
-        return enrollment
+        entered = await self.enroll_many(uow, funnel, [(contact_id, event)], now)
+        return entered[0] if entered else None
 
-    async def _may_enter(
-        self, uow: Any, funnel: Funnel, contact_id: int, event: Mapping[str, Any], now: datetime
-    ) -> bool:
-        if await uow.enrollments.open_for(contact_id, funnel.id) is not None:
-            return False  # already inside: a second trigger is ignored
-        last = await uow.enrollments.last_for(contact_id, funnel.id)
-        policy = funnel.reentry
-        if last is not None and policy.kind == "once":
-            return False
-        recent = (
-            last is not None
-            and policy.period is not None
-            and (now - last.entered_at < policy.period)
+    async def enroll_many(
+        self, uow: Any, funnel: Funnel, entries: Iterable[Entry], now: datetime
+    ) -> list[Enrollment]:
+        """`enroll` for many contacts at once (a campaign, a scan's batch): the same checks
+        (already inside, re-entry, audience) read with one query per kind for the lot, the
+        enrollments and their "entered" lines written with one statement each. The ones
+        made, in entry order; a contact listed twice enters once."""
+        fresh = await admit(uow, funnel, entries, now)
+        if not fresh:
+            return []
+        for enrollment, new_id in zip(fresh, await uow.enrollments.add_many(fresh), strict=True):
+            enrollment.id, enrollment.version = new_id, 0
+        await uow.funnel_log.add_many(
+            FunnelLogEntry.of(enrollment, FunnelLogKind.ENTERED, now) for enrollment in fresh
         )
-        if policy.kind == "once_per" and recent:
-            return False
-        if funnel.audience is None:
-            return True
-        contact = await uow.contacts.get(contact_id)
-        if contact is None:
-            return False
-        enrollment = new_enrollment(funnel, contact_id, event, now)
-        from bot.funnel.context import funnel_context
-
-        try:
-            return funnel.audience.evaluate(
-                funnel_context(contact_view(contact), funnel, enrollment)
-            )
-        except ConditionError as exc:
-            log.warning("funnel %s: audience of contact %s: %s", funnel.id, contact_id, exc)
-            return False
+        return fresh
 
 
 def _copy(enrollment: Enrollment) -> Enrollment:

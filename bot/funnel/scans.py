@@ -105,10 +105,7 @@ class FunnelScans:
                 trigger, older_than
             )
             moments, full = await self._moments(uow, trigger, older_than, start)
-            enrolled = 0
-            for moment in moments:
-                if await self._enroll(uow, funnel, moment, now):
-                    enrolled += 1
+            enrolled = await self._enroll(uow, funnel, moments, now)
             # A short batch means everything up to `older_than` has been looked at.
             done = moments[-1].position if full else ScanPosition(older_than, _LAST_ID)
             await uow.settings.put(key, _dump_position(done))
@@ -145,15 +142,19 @@ class FunnelScans:
             found = [_quiet_moment(c, "last_seen_at", "quiet_since_message") for c in quiet]
         return found, len(found) == limit
 
-    async def _enroll(self, uow: Any, funnel: Funnel, moment: Moment, now: datetime) -> bool:
-        event = moment.event
-        if event is None:
-            return False  # looked at, does not fire: the position moves past it all the same
-        last = await uow.enrollments.last_for(moment.contact_id, funnel.id)
-        if last is not None and last.event.get(moment.marker) == event[moment.marker]:
-            return False  # this very moment enrolled the contact already
-        enrolled = await self._runner.enroll(uow, funnel, moment.contact_id, event, now)
-        return enrolled is not None
+    async def _enroll(self, uow: Any, funnel: Funnel, moments: list[Moment], now: datetime) -> int:
+        """Enroll the batch's firing moments at once (audience, re-entry); the number entered.
+        A moment that does not fire is looked at all the same: the position moves past it."""
+        firing = [moment for moment in moments if moment.event is not None]
+        latest = await uow.enrollments.entry_states((m.contact_id for m in firing), funnel.id)
+        entries = []
+        for moment in firing:
+            assert moment.event is not None
+            last, _inside = latest.get(moment.contact_id, (None, False))
+            if last is not None and last.event.get(moment.marker) == moment.event[moment.marker]:
+                continue  # this very moment enrolled the contact already
+            entries.append((moment.contact_id, moment.event))
+        return len(await self._runner.enroll_many(uow, funnel, entries, now))
 
 
 def position_key(funnel: Funnel) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
@@ -24,6 +25,16 @@ _OPEN_FOR_CONTACT = (
     .order_by(conversations.c.id.desc())
     .limit(1)
 )
+# `open_for_contact` of many contacts: all their open ones, the newest kept per contact.
+_OPEN_FOR_CONTACTS = (
+    select(conversations)
+    .where(
+        conversations.c.contact_id.in_(bindparam("contact_ids", expanding=True)),
+        conversations.c.status != ConversationStatus.CLOSED.value,
+    )
+    .order_by(conversations.c.id)
+)
+_IN_CHUNK = 500  # ids per `IN (...)`: well below SQLite's bound-parameter limit
 _CREATE = (
     conversations.insert()
     .values(binds(conversations, "contact_id", "channel", "opened_at", "updated_at"))
@@ -62,6 +73,16 @@ class SqlConversationRepository(SqlRepository):
     async def open_for_contact(self, contact_id: int) -> Conversation | None:
         row = (await self._conn.execute(_OPEN_FOR_CONTACT, {"contact_id": contact_id})).first()
         return _to_conversation(row) if row is not None else None
+
+    async def open_for_contacts(self, contact_ids: Iterable[int]) -> dict[int, Conversation]:
+        """`open_for_contact` of many contacts at once (one without an open one is left out)."""
+        wanted = sorted(set(contact_ids))
+        found: dict[int, Conversation] = {}
+        for start in range(0, len(wanted), _IN_CHUNK):
+            chunk = wanted[start : start + _IN_CHUNK]
+            for row in await self._conn.execute(_OPEN_FOR_CONTACTS, {"contact_ids": chunk}):
+                found[row.contact_id] = _to_conversation(row)  # ascending ids: newest wins
+        return found
 
     async def create(self, contact_id: int, channel: Channel, at: datetime) -> Conversation:
         params = {

@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Integer, Row, Table, TextClause, bindparam, func, select, text
-from sqlalchemy.engine import Dialect
-from sqlalchemy.sql.elements import BindParameter
+from sqlalchemy import Integer, Row, TextClause, bindparam, case, func, select, text
 
 from bot.domain.funnel import Enrollment, EnrollmentStatus
 from bot.storage.repositories._base import SqlRepository, binds
+from bot.storage.repositories.json_rows import JsonRows, bulk_insert
 from bot.storage.tables import enrollments as table
-from bot.storage.types import UTCDateTime
 
 _OPEN = [status.value for status in EnrollmentStatus if status.is_open]
 # What `save` writes: the rest (funnel, contact, trigger event, entered_at) never changes.
@@ -32,87 +29,6 @@ _MUTABLE = (
     "end_reason",
 )
 _INSERTED = ("funnel_id", "contact_id", "event", "entered_at", *_MUTABLE)
-
-
-class JsonRows:
-    """Many rows as ONE parameter, a JSON array of arrays, taken apart by the database
-    (`json_each` on SQLite, `jsonb_array_elements` on PostgreSQL): a batch INSERT or UPDATE is
-    then one statement whatever its size.
-
-    Why not an executemany: SQLAlchemy spends ~35 µs of CPU per row processing its parameters
-    (a third of it on the UTC timestamps); 100,000 enrollments took 4 s on SQLite, 2 s this way.
-    Timestamps are converted by the column's own type, so SQLite gets exactly the text
-    SQLAlchemy writes, once per distinct value. JSON columns must hold objects or arrays
-    (SQLite's json_extract would return a bare string unquoted). In SQL the rows are `r`:
-    `r.value` the row, `r.key` its position.
-    """
-
-    def __init__(self, target: Table, columns: Sequence[str]) -> None:
-        self.table = target
-        self.columns = tuple(columns)
-        self._timestamps = [
-            index
-            for index, name in enumerate(self.columns)
-            if isinstance(target.c[name].type, UTCDateTime)
-        ]
-
-    @staticmethod
-    def source(dialect: str) -> str:
-        if dialect == "sqlite":
-            return "json_each(:rows) AS r"
-        return "jsonb_array_elements(CAST(:rows AS JSONB)) WITH ORDINALITY AS r(value, key)"
-
-    def value(self, dialect: str, name: str) -> str:
-        """The SQL of field `name` of the current row, typed like its column."""
-        index = self.columns.index(name)
-        if dialect == "sqlite":
-            return f"json_extract(r.value, '$[{index}]')"
-        column_type = self.table.c[name].type
-        if isinstance(column_type, JSON):
-            return f"(r.value -> {index})"
-        for kind, sql_type in ((UTCDateTime, "TIMESTAMPTZ"), (Integer, "BIGINT")):
-            if isinstance(column_type, kind):
-                return f"CAST(r.value ->> {index} AS {sql_type})"
-        return f"(r.value ->> {index})"
-
-    def params(self, dialect: Dialect, rows: list[list[Any]]) -> dict[str, str]:
-        """The statement's parameter; converts the timestamps of `rows` in place."""
-        convert = _timestamp_converter(dialect)
-        converted: dict[datetime, Any] = {}
-        for row in rows:
-            for index in self._timestamps:
-                value = row[index]
-                if value is not None:
-                    row[index] = converted.get(value) or converted.setdefault(value, convert(value))
-        return {"rows": json.dumps(rows, separators=(",", ":"))}
-
-
-def _timestamp_converter(dialect: Dialect) -> Callable[[datetime], Any]:
-    column_type = UTCDateTime()
-    if dialect.name == "postgresql":
-        return lambda value: column_type.process_bind_param(value, dialect).isoformat()  # type: ignore[union-attr]
-    process = column_type.dialect_impl(dialect).bind_processor(dialect)
-    assert process is not None  # SQLite's DATETIME writes text
-    return process
-
-
-def bulk_insert(rows: JsonRows, constants: dict[str, Any]) -> dict[str, TextClause]:
-    """INSERT of every row, RETURNING the new ids; per dialect. The rows are inserted in array
-    order, so their ids grow in that order: sorted, they line up with the rows."""
-    names = ", ".join(f'"{name}"' for name in (*rows.columns, *constants))
-    constant_binds: list[BindParameter[Any]] = [
-        bindparam(name, value) for name, value in constants.items()
-    ]
-    statements = {}
-    for dialect in ("sqlite", "postgresql"):
-        values = [rows.value(dialect, name) for name in rows.columns]
-        values += [f":{name}" for name in constants]
-        sql = (
-            f'INSERT INTO "{rows.table.name}" ({names}) SELECT {", ".join(values)} '
-            f'FROM {rows.source(dialect)} ORDER BY r.key RETURNING "id"'
-        )
-        statements[dialect] = text(sql).bindparams(*constant_binds)
-    return statements
 
 
 def _bulk_save() -> dict[str, TextClause]:
@@ -158,6 +74,24 @@ _LAST_FOR = (
     .limit(1)
 )
 _OPEN_FOR = _LAST_FOR.where(table.c.status.in_(_OPEN))
+# `last_for` and `open_for` for many contacts at once: per contact, its latest enrollment in the
+# funnel and whether any of its enrollments there is open, in one walk of the (contact, funnel)
+# index.
+_LATEST = (
+    select(
+        table.c.contact_id,
+        func.max(table.c.id).label("last_id"),
+        func.max(case((table.c.status.in_(_OPEN), 1), else_=0)).label("inside"),
+    )
+    .where(
+        table.c.funnel_id == bindparam("of_funnel"),
+        table.c.contact_id.in_(bindparam("of_contacts", expanding=True)),
+    )
+    .group_by(table.c.contact_id)
+    .subquery()
+)
+_ENTRY_STATES = select(table, _LATEST.c.inside).join(_LATEST, table.c.id == _LATEST.c.last_id)
+_IN_CHUNK = 500  # ids per `IN (...)`: well below SQLite's bound-parameter limit
 # One UPDATE ... WHERE id IN (SELECT ... FOR UPDATE SKIP LOCKED) RETURNING, like the outbox's
 # claim: on PostgreSQL a second worker skips the rows the first holds; SQLite runs the whole
 # statement under its single write lock. SET reads the old values, so `claimed_due_at` keeps the
@@ -285,6 +219,19 @@ class SqlEnrollmentRepository(SqlRepository):
         params = {"of_contact": contact_id, "of_funnel": funnel_id}
         row = (await self._conn.execute(_LAST_FOR, params)).first()
         return _to_enrollment(row) if row is not None else None
+
+    async def entry_states(
+        self, contact_ids: Iterable[int], funnel_id: str
+    ) -> dict[int, tuple[Enrollment, bool]]:
+        """For each of `contact_ids` ever enrolled in `funnel_id`: its latest enrollment there
+        and whether it is inside the funnel now (an open enrollment). Others are left out."""
+        wanted = sorted(set(contact_ids))
+        states: dict[int, tuple[Enrollment, bool]] = {}
+        for start in range(0, len(wanted), _IN_CHUNK):
+            params = {"of_funnel": funnel_id, "of_contacts": wanted[start : start + _IN_CHUNK]}
+            for row in await self._conn.execute(_ENTRY_STATES, params):
+                states[row.contact_id] = (_to_enrollment(row), bool(row.inside))
+        return states
 
     async def claim_due(self, now: datetime, limit: int, lease_until: datetime) -> list[Enrollment]:
         if limit <= 0:

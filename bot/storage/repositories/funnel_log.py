@@ -11,7 +11,7 @@ from sqlalchemy import Row, bindparam, func, select
 
 from bot.domain.funnel_ports import FunnelLogEntry, FunnelLogKind
 from bot.storage.repositories._base import SqlRepository, binds
-from bot.storage.repositories.enrollments import JsonRows, bulk_insert
+from bot.storage.repositories.json_rows import JsonRows, bulk_insert
 from bot.storage.tables import funnel_log as table
 
 _COLUMNS = (
@@ -38,6 +38,12 @@ _SENT_SINCE = (
 )
 _COUNT_SENT_SINCE = select(func.count()).select_from(table).where(*_SENT_SINCE)
 _SENT_TIMES_SINCE = select(table.c.at).where(*_SENT_SINCE).order_by(table.c.at)
+_SENT_TIMES_SINCE_MANY = select(table.c.contact_id, table.c.at).where(
+    table.c.contact_id.in_(bindparam("of_contacts", expanding=True)),
+    table.c.kind == FunnelLogKind.SENT.value,
+    table.c.at >= bindparam("since"),
+)
+_IN_CHUNK = 500  # ids per `IN (...)`: well below SQLite's bound-parameter limit
 _FOR_ENROLLMENT = (
     select(table).where(table.c.enrollment_id == bindparam("of_enrollment")).order_by(table.c.id)
 )
@@ -93,6 +99,19 @@ class SqlFunnelLogRepository(SqlRepository):
     async def sent_times_since(self, contact_id: int, since: datetime) -> list[datetime]:
         params = {"of_contact": contact_id, "since": since}
         return list((await self._conn.execute(_SENT_TIMES_SINCE, params)).scalars())
+
+    async def sent_times_since_many(
+        self, contact_ids: Iterable[int], since: datetime
+    ) -> dict[int, list[datetime]]:
+        wanted = sorted(set(contact_ids))
+        times: dict[int, list[datetime]] = {}
+        for start in range(0, len(wanted), _IN_CHUNK):
+            params = {"of_contacts": wanted[start : start + _IN_CHUNK], "since": since}
+            for row in await self._conn.execute(_SENT_TIMES_SINCE_MANY, params):
+                times.setdefault(row.contact_id, []).append(row.at)
+        for found in times.values():
+            found.sort()
+        return times
 
     async def for_enrollment(self, enrollment_id: int) -> list[FunnelLogEntry]:
         result = await self._conn.execute(_FOR_ENROLLMENT, {"of_enrollment": enrollment_id})
