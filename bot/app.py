@@ -24,17 +24,14 @@ from bot.channels.webchat.backend import WebchatBackend
 from bot.channels.webchat.gateway import WebchatGateway
 from bot.channels.webchat.hub import WebchatHub
 from bot.channels.webchat.inbound import to_event as webchat_event
-from bot.cluster.identity import worker_id
-from bot.cluster.limiters import build_limiter
 from bot.config import Settings
 from bot.conversation.escalation import Escalation
 from bot.conversation.inbox import InboxProcessor, Translator
 from bot.conversation.knowledge_replies import KnowledgeResponder
 from bot.conversation.service import ConversationService
 from bot.delivery.dispatcher import Dispatcher
-from bot.delivery.limits import SendLimiter
 from bot.delivery.outbox import Outbox
-from bot.delivery.ratelimit import RateLimits
+from bot.delivery.ratelimit import RateLimiter, RateLimits
 from bot.delivery.retry import RetryPolicy
 from bot.domain.clock import Clock, SystemClock
 from bot.domain.model import Channel
@@ -56,7 +53,6 @@ from bot.knowledge.answering import KnowledgeBase
 from bot.knowledge.decision import Thresholds
 from bot.knowledge.watch import KbChange, KbWatcher
 from bot.rendering import Renderer
-from bot.scheduling.leader import LeaderLease, on_leader_only
 from bot.scheduling.pump import Pump
 from bot.scheduling.scheduler import build_scheduler
 from bot.storage.uow import Storage
@@ -101,8 +97,6 @@ class Nudge:
     scan_pump: Pump
     webhook_publisher: WebhookPublisher
     webhook_pump: Pump
-    leader: LeaderLease
-    leader_pump: Pump
     webhook_dispatcher: WebhookDispatcher | None = None
     desk: AgentDesk | None = None
     knowledge: KnowledgeBase | None = None
@@ -128,8 +122,7 @@ class Nudge:
         if migrate:
             await self.storage.upgrade()
         if worker:
-            self._warn_if_limits_are_per_process()
-            await self.dispatcher.recover()  # only the rows of workers that died mid-send
+            await self.dispatcher.recover()
             await self._sync_agents()
             await self._start_knowledge()
         if web_role:
@@ -147,7 +140,8 @@ class Nudge:
             self.event_pump.start()
             self.funnel_pump.start()
             self.scan_pump.start()
-            await self._lead_when_elected()
+            if self.desk is not None:
+                await self.desk.start()
             self.scheduler = build_scheduler(
                 [
                     (self.inbox_pump, self.settings.delivery.tick_seconds * 5),
@@ -157,28 +151,11 @@ class Nudge:
                     (self.event_pump, FUNNEL_TICK_SECONDS),
                     (self.funnel_pump, FUNNEL_TICK_SECONDS),
                     (self.scan_pump, SCAN_TICK_SECONDS),
-                    (self.leader_pump, self.leader.renew_every.total_seconds()),
                 ]
             )
             self.scheduler.start()
         # Everything built so far lives as long as the app: out of the GC's full passes.
         freeze_startup_objects()
-
-    async def _lead_when_elected(self) -> None:
-        """The once-per-cluster jobs (funnel scans, hand-off timers, the agents' desk) run on
-        the process holding the leader lease; every worker tries to take it (docs/deploy.md)."""
-        if self.desk is not None:
-            self.leader.on_gained.append(self.desk.start)
-            self.leader.on_lost.append(self.desk.stop)
-        await self.leader.renew()
-        self.leader_pump.start()
-
-    def _warn_if_limits_are_per_process(self) -> None:
-        if self.storage.dialect == "postgresql" and self.settings.delivery.redis_url is None:
-            log.warning(
-                "delivery.redis_url is not set: the rate limits are counted in this process "
-                "only; with several workers set it so they share one count (docs/deploy.md)"
-            )
 
     async def _sync_agents(self) -> None:
         async with self.storage.uow() as uow:
@@ -245,13 +222,10 @@ class Nudge:
         await self.event_pump.stop()
         await self.funnel_pump.stop()
         await self.scan_pump.stop()
-        await self.leader_pump.stop()
-        await self.leader.release()  # stops the desk; another worker takes over at once
-        await self.dispatcher.close()
         if self.webhook_dispatcher is not None:
             await self.webhook_dispatcher.close()
         if self.desk is not None:
-            await self.desk.stop()  # never started, or already stopped: a no-op
+            await self.desk.stop()
         if self.telegram_bot is not None:
             await self.telegram_bot.session.close()
         await self.storage.dispose()
@@ -264,10 +238,8 @@ def build_nudge(settings: Settings, clock: Clock | None = None) -> Nudge:
     hub = WebchatHub()
     gateways: dict[Channel, ChannelGateway] = {Channel.WEBCHAT: WebchatGateway(hub)}
     translators: dict[Channel, Translator] = {Channel.WEBCHAT: webchat_event}
-    limiters: dict[Channel, SendLimiter] = {}
+    limiters: dict[Channel, RateLimiter] = {}
     holder: dict[str, Nudge] = {}
-    worker = worker_id()
-    leader = LeaderLease(storage.uow, clock, worker)
 
     def wake_outbox() -> None:
         holder["app"].outbox_pump.wake()
@@ -291,7 +263,7 @@ def build_nudge(settings: Settings, clock: Clock | None = None) -> Nudge:
             bot, paid_broadcast=settings.delivery.paid_broadcast
         )
         translators[Channel.TELEGRAM] = telegram_event
-        limiters[Channel.TELEGRAM] = build_limiter(_rate_limits(settings), clock, settings, worker)
+        limiters[Channel.TELEGRAM] = RateLimiter(_rate_limits(settings), clock)
     renderer = Renderer(Path(settings.bot.templates_dir), settings.bot.default_language)
     outbox = Outbox({channel: g.max_text_length for channel, g in gateways.items()})
     knowledge, watcher, responder = _knowledge_parts(settings, renderer)
@@ -320,7 +292,6 @@ def build_nudge(settings: Settings, clock: Clock | None = None) -> Nudge:
     feed = EventFeed(storage.uow, funnel_hooks, clock, on_enrolled=wake_funnels)
     scans = FunnelScans(storage.uow, runner, library.current, clock, on_enrolled=wake_funnels)
 
-    @on_leader_only(leader)
     async def scan_work() -> bool:
         await scans.tick()
         return False  # one bounded batch per funnel per wake; the next comes with the timer
@@ -361,7 +332,6 @@ def build_nudge(settings: Settings, clock: Clock | None = None) -> Nudge:
         ),
         batch_size=delivery.batch_size,
         concurrency=delivery.concurrency,
-        worker_id=worker,
     )
 
     async def inbox_work() -> bool:
@@ -373,7 +343,6 @@ def build_nudge(settings: Settings, clock: Clock | None = None) -> Nudge:
     async def outbox_work() -> bool:
         return (await dispatcher.tick()).full_batch
 
-    @on_leader_only(leader)
     async def handoff_work() -> bool:
         survey_library.refresh()
         async with storage.uow() as uow:
@@ -480,29 +449,13 @@ def build_nudge(settings: Settings, clock: Clock | None = None) -> Nudge:
         webhook_publisher=publisher,
         webhook_pump=Pump("webhooks", webhook_work),
         webhook_dispatcher=webhook_dispatcher,
-        leader=leader,
-        leader_pump=Pump("leader", _leader_work(leader)),
         knowledge=knowledge,
         kb_watcher=watcher,
         telegram_bot=bot,
         telegram=receiver,
     )
     holder["app"] = app
-
-    async def wake_cluster_jobs() -> None:
-        app.scan_pump.wake()
-        app.handoff_pump.wake()
-
-    leader.on_gained.append(wake_cluster_jobs)
     return app
-
-
-def _leader_work(leader: LeaderLease) -> Any:
-    async def renew() -> bool:
-        await leader.renew()
-        return False
-
-    return renew
 
 
 def _knowledge_parts(
