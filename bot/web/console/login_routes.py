@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import secrets
 
 from aiohttp import web
 
@@ -16,11 +17,12 @@ from bot.web.console.context import (
     SESSION_COOKIE,
     Console,
     console_of,
+    current,
     redirect,
     render,
 )
 from bot.web.console.passwords import verify_password
-from bot.web.console.sessions import Session
+from bot.web.console.sessions import Session, session_epoch_key, with_epoch
 
 log = logging.getLogger(__name__)
 
@@ -92,6 +94,7 @@ async def login(request: web.Request) -> web.Response:
         return _form(request, status=429, error=TOO_MANY, key=key)
     async with console.uow_factory() as uow:
         agent = await uow.agents.get_by_key(key) if key else None
+        epoch = await uow.settings.get(session_epoch_key(agent.id)) if agent else None
     stored = agent.password_hash if agent is not None and agent.active else None
     # scrypt takes tens of milliseconds: off the event loop, so other agents are not stalled.
     matches = await asyncio.to_thread(verify_password, password, stored)
@@ -103,7 +106,7 @@ async def login(request: web.Request) -> web.Response:
     log.info("console login: %s from %s", agent.key, address)
     response = redirect(_safe_next(console, str(form.get("next", ""))))
     response.set_cookie(
-        SESSION_COOKIE, console.codec.issue(agent.id, agent.password_hash),
+        SESSION_COOKIE, console.codec.issue(agent.id, with_epoch(agent.password_hash, epoch)),
         path=console.prefix, httponly=True, samesite="Lax", secure=console.secure_cookies,
         max_age=int(console.codec.lifetime.total_seconds()),
     )  # fmt: skip
@@ -113,6 +116,10 @@ async def login(request: web.Request) -> web.Response:
 
 async def logout(request: web.Request) -> web.Response:
     console = console_of(request)
+    state = current()
+    if state is not None:  # a new epoch: this cookie, and any copy of it, no longer works
+        await state.uow.settings.put(session_epoch_key(state.agent.id), secrets.token_urlsafe(12))
+        await state.uow.commit()
     response = redirect(console.url("/login"))
     response.del_cookie(SESSION_COOKIE, path=console.prefix)
     return response

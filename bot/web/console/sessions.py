@@ -54,6 +54,22 @@ def secret_key_bytes(secret_key: str | None) -> bytes:
     return secrets.token_bytes(32)
 
 
+def session_epoch_key(agent_id: int) -> str:
+    """The settings key of an agent's session epoch: logging out replaces it."""
+    return f"console:sessions:{agent_id}"
+
+
+def with_epoch(password_hash: str | None, epoch: str | None) -> str | None:
+    """What a session's fingerprint covers: the password hash and the agent's session epoch.
+
+    Cookies are not stored server-side, so a copied cookie would outlive its logout; logging
+    out replaces the epoch, which ends every session of that agent issued before it.
+    """
+    if not password_hash or epoch is None:
+        return password_hash
+    return f"{password_hash}#{epoch}"
+
+
 class SessionCodec:
     """Issues and checks the console's signed values; one per process."""
 

@@ -36,7 +36,13 @@ from bot.web.console.context import (
     wants_json,
 )
 from bot.web.console.ratelimit import LoginLimiter
-from bot.web.console.sessions import Session, SessionCodec, secret_key_bytes
+from bot.web.console.sessions import (
+    Session,
+    SessionCodec,
+    secret_key_bytes,
+    session_epoch_key,
+    with_epoch,
+)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 PUBLIC_ROUTES = frozenset({"login", "login_post", "static"})
@@ -150,8 +156,9 @@ async def _guarded(request: web.Request, handler: Handler) -> web.StreamResponse
         agent = await uow.agents.get(session.agent_id) if session else None
         if session is None or agent is None or not agent.active:
             return _to_login(request, console)
-        if not console.codec.matches_password(session, agent.password_hash):
-            return _to_login(request, console)  # password changed or removed: sessions end
+        epoch = await uow.settings.get(session_epoch_key(agent.id))
+        if not console.codec.matches_password(session, with_epoch(agent.password_hash, epoch)):
+            return _to_login(request, console)  # password changed or logged out: sessions end
         flash = console.codec.read_flash(request.cookies.get(FLASH_COOKIE))
         token = set_current(Authenticated(agent, session, uow, flash))
         try:
