@@ -20,6 +20,7 @@ from bot.events_cli import add_events_commands, run_events_command
 from bot.funnel_cli import add_simulate_command, run_simulate_command
 from bot.kb_cli import add_kb_commands, run_kb_command
 from bot.logging_setup import configure_logging
+from bot.report_cli import add_report_command, run_report_command
 
 log = logging.getLogger("nudge")
 
@@ -53,6 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_events_commands(commands)
     add_simulate_command(commands)
     add_coupons_commands(commands)
+    add_report_command(commands)
     add_contacts_commands(commands)
     commands.add_parser(
         "fake-telegram", help="run a fake Telegram Bot API server (for demos and tests)"
@@ -87,6 +89,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_simulate_command(args, settings)
     if args.command == "coupons":
         return run_coupons_command(args, settings)
+    if args.command == "report":
+        return run_report_command(args, settings)
     if args.command == "contacts":
         return run_contacts_command(args, settings)
     if args.command == "db":
