@@ -26,14 +26,18 @@ async def env(sqlite_storage: Storage, clock: FakeClock) -> dict[str, str]:
     return {"NUDGE_STORAGE__URL": url, "NUDGE_FUNNELS__TIMEZONE": ZONE}
 
 
+def report(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return nudge("report", *args, **env)  # type: ignore[arg-type]  # env never holds "cwd"
+
+
 def ok(result: subprocess.CompletedProcess[str]) -> str:
     assert result.returncode == 0, result.stdout + result.stderr
     return result.stdout
 
 
 def test_csat_by_agent_as_csv(env: dict[str, str]) -> None:
-    rows = list(csv.DictReader(io.StringIO(ok(nudge("report", "csat", "--by", "agent", *WEEK,
-                                                     "--format", "csv", **env)))))  # fmt: skip
+    out = ok(report(env, "csat", "--by", "agent", *WEEK, "--format", "csv"))
+    rows = list(csv.DictReader(io.StringIO(out)))
     shown = {r["group"]: (r["CSAT %"], r["CSAT answers"], r["NPS"], r["NPS answers"]) for r in rows}
     # Alice 5, 4; Bob 2, 5 (the 23:40 UTC answer is on the 2nd in Chisinau); NPS 10, 8, 3, 9.
     assert shown == {
@@ -45,7 +49,7 @@ def test_csat_by_agent_as_csv(env: dict[str, str]) -> None:
 
 
 def test_funnels_as_json(env: dict[str, str]) -> None:
-    data = json.loads(ok(nudge("report", "funnels", *WEEK, "--format", "json", **env)))
+    data = json.loads(ok(report(env, "funnels", *WEEK, "--format", "json")))
     assert data["period"]["label"] == "2026-11-02 .. 2026-11-08 (Europe/Chisinau)"
     welcome = next(f for f in data["funnels"] if f["funnel_id"] == "welcome")
     assert (welcome["entered"], welcome["goal"]["part"], welcome["worst_step"]) == (6, 2, "offer")
@@ -58,7 +62,7 @@ def test_funnels_as_json(env: dict[str, str]) -> None:
 
 
 def test_service_table_in_the_terminal(env: dict[str, str]) -> None:
-    out = ok(nudge("report", "service", "--by", "agent", *WEEK, "--zone", ZONE, **env))
+    out = ok(report(env, "service", "--by", "agent", *WEEK, "--zone", ZONE))
     assert "Service by agent" in out and "2026-11-02 .. 2026-11-08" in out
     assert "Alice" in out and "(all)" in out
     assert "2m 30s" in out  # the median first response of all: 150 s
@@ -66,13 +70,13 @@ def test_service_table_in_the_terminal(env: dict[str, str]) -> None:
 
 def test_every_report_renders(env: dict[str, str]) -> None:
     for kind in ("drivers", "retention", "funnels", "csat"):
-        out = ok(nudge("report", kind, *WEEK, **env))
+        out = ok(report(env, kind, *WEEK))
         assert "Nothing happened" not in out, kind
-    assert "Where is my parcel?" in ok(nudge("report", "drivers", *WEEK, **env))
+    assert "Where is my parcel?" in ok(report(env, "drivers", *WEEK))
 
 
 def test_an_empty_period_says_so(env: dict[str, str]) -> None:
-    out = ok(nudge("report", "service", "--from", "2020-01-01", "--to", "2020-01-07", **env))
+    out = ok(report(env, "service", "--from", "2020-01-01", "--to", "2020-01-07"))
     assert "Nothing happened in this period" in out
 
 
