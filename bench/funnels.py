@@ -11,8 +11,10 @@ contact in its SQLAlchemy job store, side by side in one run on the same machine
    than Nudge's step, so the naive figures are a lower bound).
 3. Resident memory: RSS before and after enrolling, and the process's peak.
 
-Nudge's process freezes its start-up objects out of the garbage collector's passes once set up,
-as `Nudge.start` does (`bot/heap.py`); the longest GC pass of each phase is reported ("gc ms").
+Nudge's process is set up as `Nudge.start` sets up the app: SQLite's WAL checkpoints run from a
+pump in a thread, not inside commits (`bot/storage/checkpoints.py`), and the start-up objects are
+frozen out of the garbage collector's passes (`bot/heap.py`); the longest GC pass of each phase
+is reported. `--no-freeze` and `--no-deferred-checkpoints` leave either out (a reference run).
 
 Each design runs in its own process (clean memory figures). The naive design may run on fewer
 contacts (`--naive-contacts`); its times are then extrapolated linearly, and the output says so.
@@ -57,6 +59,8 @@ from bot.funnel.runner import FunnelRunner
 from bot.heap import freeze_startup_objects
 from bot.rendering import Renderer
 from bot.scheduling.pump import Pump
+from bot.scheduling.scheduler import build_scheduler
+from bot.storage.checkpoints import CHECKPOINT_SECONDS
 from bot.storage.tables import channel_identities, contacts
 from bot.storage.uow import Storage
 
@@ -146,6 +150,24 @@ class GcMeter:
             self.longest = max(self.longest, time.perf_counter() - self._started)
 
 
+def checkpoint_off_the_loop(storage: Storage) -> Any:
+    """As `Nudge.start` does on SQLite: a pump, woken every second, checkpoints in a thread;
+    the scheduler to shut down afterwards (None on PostgreSQL)."""
+    checkpointer = storage.defer_wal_checkpoints()
+    if checkpointer is None:
+        return None
+
+    async def checkpoint() -> bool:
+        await checkpointer.checkpoint()
+        return False
+
+    pump = Pump("wal-checkpoints", checkpoint)
+    pump.start()
+    scheduler = build_scheduler([(pump, CHECKPOINT_SECONDS)])
+    scheduler.start()
+    return scheduler
+
+
 async def run_due(runner: FunnelRunner, profile: str | None) -> tuple[int, float, float]:
     """Drain the due steps through the app's own loop (a `Pump` calling `tick` back to back
     while batches come full, as `bot/app.py` does); the steps saved, the median and longest
@@ -199,6 +221,7 @@ async def nudge(spec: dict[str, Any]) -> dict[str, Any]:
         storage.uow, library.current, renderer, Outbox({Channel.TELEGRAM: 4096}),
         FunnelRules("UTC", "en", None), clock, batch_size=spec["batch_size"],
     )  # fmt: skip
+    scheduler = checkpoint_off_the_loop(storage) if spec.get("defer_checkpoints", True) else None
     if spec.get("freeze", True):
         freeze_startup_objects()  # what `Nudge.start` does once everything is built
     out: dict[str, Any] = {"contacts": len(ids), "rss_before": rss_mb()}
@@ -224,6 +247,8 @@ async def nudge(spec: dict[str, Any]) -> dict[str, Any]:
         queued = (await uow.outbox.count_by_status())["pending"]  # type: ignore[index]
     assert queued == len(ids) == out["steps"], (queued, out["steps"])
     out["rss_peak"] = peak_rss_mb()
+    if scheduler is not None:
+        scheduler.shutdown(wait=False)
     await storage.dispose()
     return out
 
@@ -380,7 +405,8 @@ def report(n: int, m: int, args: argparse.Namespace, results: dict[str, dict[str
         print(
             f"{label}: longest garbage-collector pass {r['enroll_gc'] * 1000:.0f} ms while "
             f"enrolling, {r['due_gc'] * 1000:.0f} ms while due (start-up objects "
-            f"{'left in' if args.no_freeze else 'frozen out of'} its passes)"
+            f"{'left in' if args.no_freeze else 'frozen out of'} its passes; WAL checkpoints "
+            f"{'in commits' if args.no_deferred_checkpoints else 'in a thread'})"
         )
     for label, r in theirs:
         print(
@@ -399,7 +425,7 @@ def run_all(args: argparse.Namespace, n: int, m: int) -> dict[str, dict[str, Any
     """Each design and database in its own process, one after the other."""
     base = {
         "contacts": n, "batch_size": args.batch_size, "chunk": args.chunk, "design": "nudge",
-        "freeze": not args.no_freeze,
+        "freeze": not args.no_freeze, "defer_checkpoints": not args.no_deferred_checkpoints,
     }  # fmt: skip
     results: dict[str, dict[str, Any]] = {}
     with tempfile.TemporaryDirectory() as tmp:
@@ -430,6 +456,9 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=100, help="the runner's (config: 100)")
     parser.add_argument(
         "--no-freeze", action="store_true", help="leave start-up objects in the GC's passes"
+    )
+    parser.add_argument(
+        "--no-deferred-checkpoints", action="store_true", help="SQLite checkpoints in commits"
     )
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()

@@ -55,6 +55,7 @@ from bot.knowledge.watch import KbChange, KbWatcher
 from bot.rendering import Renderer
 from bot.scheduling.pump import Pump
 from bot.scheduling.scheduler import build_scheduler
+from bot.storage.checkpoints import CHECKPOINT_SECONDS
 from bot.storage.uow import Storage
 from bot.surveys.catalog import SurveyLibrary
 from bot.surveys.service import SurveyRules, SurveyService
@@ -105,6 +106,7 @@ class Nudge:
     telegram: TelegramReceiver | None = None
     bot_username: str | None = None
     scheduler: AsyncIOScheduler | None = None
+    checkpoint_pump: Pump | None = None
     runner: web.AppRunner | None = None
     tasks: list[asyncio.Task[Any]] = field(default_factory=list)
 
@@ -151,11 +153,27 @@ class Nudge:
                     (self.event_pump, FUNNEL_TICK_SECONDS),
                     (self.funnel_pump, FUNNEL_TICK_SECONDS),
                     (self.scan_pump, SCAN_TICK_SECONDS),
+                    *self._checkpoints_off_the_loop(),
                 ]
             )
             self.scheduler.start()
         # Everything built so far lives as long as the app: out of the GC's full passes.
         freeze_startup_objects()
+
+    def _checkpoints_off_the_loop(self) -> list[tuple[Pump, float]]:
+        """SQLite: the WAL is checkpointed from a pump in a thread, not inside a commit that
+        holds the event loop (bot/storage/checkpoints.py)."""
+        checkpointer = self.storage.defer_wal_checkpoints()
+        if checkpointer is None:
+            return []
+
+        async def checkpoint() -> bool:
+            await checkpointer.checkpoint()
+            return False
+
+        self.checkpoint_pump = Pump("wal-checkpoints", checkpoint)
+        self.checkpoint_pump.start()
+        return [(self.checkpoint_pump, CHECKPOINT_SECONDS)]
 
     async def _sync_agents(self) -> None:
         async with self.storage.uow() as uow:
@@ -228,6 +246,8 @@ class Nudge:
             await self.desk.stop()
         if self.telegram_bot is not None:
             await self.telegram_bot.session.close()
+        if self.checkpoint_pump is not None:
+            await self.checkpoint_pump.stop()
         await self.storage.dispose()
         unfreeze()
 

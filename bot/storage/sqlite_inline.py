@@ -67,8 +67,23 @@ class InlineSqliteEngine:
         # The aiosqlite URL names the same file; the sync engine uses the stdlib driver.
         self._engine: Engine = create_engine(url.set(drivername="sqlite+pysqlite"))
         event.listen(self._engine, "connect", set_sqlite_pragmas)
+        event.listen(self._engine, "connect", self._set_autocheckpoint)
         self._lock = asyncio.Lock()
         self._owner: asyncio.Task[Any] | None = None
+        self.path = url.database or ""
+        self.path_is_uri = url.query.get("uri") == "true"  # a `file:` URI, passed on untouched
+        self._checkpoints_deferred = False
+
+    def defer_checkpoints(self) -> None:
+        """Commits stop checkpointing the WAL: the caller runs the checkpoints off the event
+        loop (`bot/storage/checkpoints.py`), or the log grows until the last connection closes.
+        """
+        self._checkpoints_deferred = True
+        self._engine.dispose()  # the pooled connections were opened checkpointing
+
+    def _set_autocheckpoint(self, dbapi_connection: Any, _record: Any) -> None:
+        if self._checkpoints_deferred:
+            dbapi_connection.execute("PRAGMA wal_autocheckpoint=0")
 
     async def connect(self) -> InlineSqliteConnection:
         task = asyncio.current_task()

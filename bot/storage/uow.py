@@ -31,6 +31,7 @@ from bot.domain.ports import (
 from bot.domain.report_ports import ReportRepository
 from bot.domain.scan_ports import FunnelScanRepository
 from bot.domain.survey_ports import SurveyResponseRepository
+from bot.storage.checkpoints import WalCheckpointer
 from bot.storage.engine import DEFAULT_DATABASE_URL, create_engine
 from bot.storage.errors import StorageUnavailableError
 from bot.storage.migrate import current_revision_of, head_revision, upgrade_engine
@@ -204,6 +205,14 @@ class Storage:
     def uow_factory(self) -> UnitOfWorkFactory:
         """`uow` typed as the port services take."""
         return self.uow
+
+    def defer_wal_checkpoints(self) -> WalCheckpointer | None:
+        """SQLite: commits stop checkpointing the WAL on the event loop; the caller must run the
+        returned checkpointer's `checkpoint()` every second or so. None on PostgreSQL."""
+        if self._inline is None:
+            return None
+        self._inline.defer_checkpoints()
+        return WalCheckpointer(self._inline.path, uri=self._inline.path_is_uri)
 
     async def upgrade(self) -> None:
         """Apply the Alembic migrations up to head."""
