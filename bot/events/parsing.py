@@ -47,9 +47,30 @@ def parse_json_object(body: bytes) -> dict[str, Any]:
         value = json.loads(body)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise bad(None, f"the body is not valid JSON: {exc}") from None
+    except RecursionError:
+        raise bad(None, "the body is nested too deeply") from None
     if not isinstance(value, dict):
         raise bad(None, "the body must be a JSON object")
+    _refuse_nul(value, "")
     return value
+
+
+def _refuse_nul(value: object, path: str) -> None:
+    """PostgreSQL cannot store a NUL character (\\u0000) in text or JSONB: refuse it here,
+    naming the field, rather than fail when the event is stored. A loop, not recursion: the
+    decoder accepts nesting nearly as deep as Python's recursion limit."""
+    pending: list[tuple[object, str]] = [(value, path)]
+    while pending:
+        item, where = pending.pop()
+        if isinstance(item, str) and "\x00" in item:
+            raise bad(where or None, "must not contain NUL characters (\\u0000)")
+        if isinstance(item, dict):
+            for key, child in item.items():
+                if "\x00" in key:
+                    raise bad(where or None, "names must not contain NUL characters (\\u0000)")
+                pending.append((child, f"{where}.{key}" if where else str(key)))
+        elif isinstance(item, list):
+            pending.extend((child, f"{where}[{i}]") for i, child in enumerate(item))
 
 
 def parse_event(body: bytes) -> IncomingEvent:

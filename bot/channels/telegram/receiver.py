@@ -64,7 +64,7 @@ class TelegramReceiver:
             if not isinstance(payload, dict):
                 raise TranslationError("update is not a JSON object")
             update = parse_update(payload)
-        except (ValueError, TranslationError) as exc:
+        except (ValueError, TranslationError, RecursionError) as exc:  # incl. absurd nesting
             log.warning("rejected a malformed Telegram update: %s", exc)
             return WebhookAnswer(400, f"malformed update: {exc}")
         stored = await self.store([payload])
@@ -83,7 +83,7 @@ class TelegramReceiver:
         now = self._clock.now()
         new = 0
         async with self._uow() as uow:
-            for payload in payloads:
+            for payload in map(without_nul, payloads):
                 row = await uow.inbound.add(
                     Channel.TELEGRAM,
                     str(payload["update_id"]),
@@ -149,6 +149,18 @@ class TelegramReceiver:
         async with self._uow() as uow:
             value = await uow.settings.get(OFFSET_KEY)
         return int(value) if value else None
+
+
+def without_nul(value: Any) -> Any:
+    """`value` with NUL characters removed from its strings and keys: PostgreSQL cannot store
+    \\u0000 in JSONB, and one such update would fail its whole batch again and again."""
+    if isinstance(value, str):
+        return value.replace("\x00", "")
+    if isinstance(value, dict):
+        return {without_nul(key): without_nul(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [without_nul(item) for item in value]
+    return value
 
 
 def conversation_key(payload: dict[str, Any]) -> str | None:
