@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from datetime import datetime
+from operator import attrgetter
 from typing import Any
 
 from sqlalchemy import Integer, Row, TextClause, bindparam, case, func, select, text
@@ -29,6 +30,9 @@ _MUTABLE = (
     "end_reason",
 )
 _INSERTED = ("funnel_id", "contact_id", "event", "entered_at", *_MUTABLE)
+# The columns are the Enrollment's attributes: add_many reads them in one call a row (the
+# statuses are StrEnums, which JSON writes as their values).
+_INSERTED_FIELDS = attrgetter(*_INSERTED)
 
 
 def _bulk_save() -> dict[str, TextClause]:
@@ -192,10 +196,7 @@ class SqlEnrollmentRepository(SqlRepository):
         return replace(enrollment, id=new_id, version=0)
 
     async def add_many(self, enrollments: Iterable[Enrollment]) -> list[int]:
-        rows = []
-        for enrollment in enrollments:
-            params = _insert_params(enrollment)
-            rows.append([params[name] for name in _INSERTED])
+        rows = [list(_INSERTED_FIELDS(enrollment)) for enrollment in enrollments]
         if not rows:
             return []
         dialect = self._conn.dialect

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import replace
 from datetime import datetime
+from operator import attrgetter
 from typing import Any
 
 from sqlalchemy import Row, bindparam, func, select
@@ -24,6 +25,10 @@ _COLUMNS = (
     "variant",
     "at",
 )
+
+# The columns are the entry's attributes: add_many reads them in one call a line (the kinds are
+# StrEnums, which JSON writes as their values).
+_FIELDS = attrgetter(*_COLUMNS)
 
 # Statements are built once (see `_base`).
 _ADD = table.insert().values(binds(table, *_COLUMNS)).returning(table.c.id)
@@ -82,10 +87,7 @@ class SqlFunnelLogRepository(SqlRepository):
         return replace(entry, id=new_id)
 
     async def add_many(self, entries: Iterable[FunnelLogEntry]) -> int:
-        rows = []
-        for entry in entries:
-            params = _params(entry)
-            rows.append([params[name] for name in _COLUMNS])
+        rows = [list(_FIELDS(entry)) for entry in entries]
         if not rows:
             return 0
         dialect = self._conn.dialect
