@@ -130,8 +130,9 @@ class KnowledgeSettings(Section):
     enabled: bool = True
     folder: str = "knowledge_base"
     reload_seconds: float = Field(default=2.0, ge=0)
-    answer_threshold: float = Field(default=0.28, ge=0, le=1)
-    choices_threshold: float = Field(default=0.23, ge=0, le=1)
+    # Compared with scores less half the field mean (bot/knowledge/decision.py).
+    answer_threshold: float = Field(default=0.18, ge=0, le=1)
+    choices_threshold: float = Field(default=0.14, ge=0, le=1)
     answer_margin: float = Field(default=0.0, ge=0, le=1)
 
 

@@ -12,13 +12,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from bot.knowledge.decision import DEFAULT_THRESHOLDS, DecisionKind, Thresholds, decide
+from bot.knowledge.decision import DEFAULT_THRESHOLDS, DEPTH, DecisionKind, Thresholds, decide
 from bot.knowledge.documents import KbDocument
 from bot.knowledge.index import KnowledgeIndex
 from bot.knowledge.model import Article, Match
 from bot.knowledge.watch import KbChange
 
-SEARCH_DEPTH = 5
+SEARCH_DEPTH = DEPTH  # the decision reads the field of the next ten
 
 
 @dataclass(frozen=True, slots=True)

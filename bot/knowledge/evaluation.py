@@ -18,6 +18,7 @@ import numpy as np
 
 from bot.knowledge.decision import (
     DEFAULT_THRESHOLDS,
+    DEPTH,
     DecisionKind,
     LabelledQuery,
     Thresholds,
@@ -118,7 +119,7 @@ def auroc(positive: np.ndarray, negative: np.ndarray) -> float:
     return float((ranks[:n_pos].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * len(negative)))
 
 
-MAX_SHOWN = 5
+MAX_SHOWN = DEPTH  # the decision reads the field of the next ten
 
 
 def run_queries(
