@@ -31,6 +31,12 @@ class RenderError(Exception):
     """A template is missing or failed to render; the message names the template and line."""
 
 
+# Data a template did not expect fails inside Python, not Jinja: `{{ x | tojson }}` of an
+# undefined value, `{{ total / count }}` with a zero count, `{{ a | round }}` of a string. It is
+# the same mistake for the marketer, so it gets the same RenderError with the file and line.
+_RENDER_FAILURES = (TemplateError, TypeError, ValueError, ArithmeticError, LookupError)
+
+
 class Renderer:
     """Renders `templates/<lang>/<name>.j2`, falling back to the default language."""
 
@@ -67,7 +73,7 @@ class Renderer:
                 raise RenderError(f"{self._dir / path}: {exc}") from exc
             try:
                 return template.render(**context).strip()
-            except TemplateError as exc:
+            except _RENDER_FAILURES as exc:
                 line = _error_line(exc)
                 where = f"{self._dir / path}:{line}" if line else str(self._dir / path)
                 raise RenderError(f"{where}: {exc}") from exc
@@ -80,7 +86,7 @@ class Renderer:
         """Render an inline template (a funnel button's URL) in the same sandbox."""
         try:
             return self._env.from_string(source).render(**context).strip()
-        except TemplateError as exc:
+        except _RENDER_FAILURES as exc:
             raise RenderError(f"{source!r}: {exc}") from exc
 
     def variables_of(self, path: Path) -> set[str]:
@@ -96,7 +102,7 @@ class Renderer:
         return set(find_undeclared_variables(tree))
 
 
-def _error_line(exc: TemplateError) -> int | None:
+def _error_line(exc: Exception) -> int | None:
     line = getattr(exc, "lineno", None)
     if isinstance(line, int):
         return line
