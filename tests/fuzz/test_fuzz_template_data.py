@@ -96,3 +96,22 @@ def test_templates_walking_fuzzed_data_print_it_escaped_or_fail_clearly(
         return
     if which == "fields":
         assert text.startswith(str(escape(view.display_name)).lstrip())
+
+
+def test_python_errors_in_templates_are_render_errors_with_the_line(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """What the fuzzing found: data a template did not expect failed with a raw TypeError."""
+    folder = tmp_path_factory.mktemp("python_errors")
+    (folder / "en").mkdir()
+    sources = {
+        "tojson": "x\n{{ missing | tojson }}",
+        "zero": "x\n{{ 1 / vars.zero }}",
+        "round": "x\n{{ name | round }}",
+    }
+    for name, source in sources.items():
+        (folder / "en" / f"{name}.j2").write_text(source)
+    renderer = Renderer(folder, "en")
+    for name in sources:
+        with pytest.raises(RenderError, match=rf"{name}\.j2:2: "):
+            renderer.render(name, "en", {"name": "Ann", "vars": {"zero": 0}})
