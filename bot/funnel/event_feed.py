@@ -1,7 +1,8 @@
 """Shop events (stored by the Events API) into the funnels: goals, exits and new enrollments.
 
 Like the inbox, a batch is one transaction: the events are marked processed together with the
-enrollments and exits they caused; when a batch fails, its events are handled one by one and a
+enrollments and exits they caused (the funnels a batch starts are entered together, see
+`FunnelHooks.on_events`); when a batch fails, its events are handled one by one and a
 broken one is marked failed with the reason, so it never blocks the rest.
 """
 
@@ -38,8 +39,11 @@ class EventFeed:
         try:
             async with self._uow() as uow:
                 pending = await uow.api_events.claim_pending(self.batch_size)
+                now = self._clock.now()
+                batch = [(event.contact_id, event.type, event.data) for event in pending]
+                await self._hooks.on_events(uow, batch, now)  # the funnels they start at once
                 for event in pending:
-                    await self._handle(uow, event)
+                    await uow.api_events.mark(event.id, True, None, now)
                 await uow.commit()
         except Exception:
             log.exception("a batch of shop events failed; handling them one by one")
