@@ -11,9 +11,11 @@ from typing import Any
 import jinja2
 from aiohttp import web
 
+from bot.analytics import ReportService
 from bot.domain.clock import Clock
 from bot.domain.handoff import Agent
 from bot.domain.ports import UnitOfWork, UnitOfWorkFactory
+from bot.domain.report_ports import ReportUnitOfWork
 from bot.handoff.actions import ActionResult, AgentActions
 from bot.surveys.follow_ups import FollowUps
 from bot.web.console.ratelimit import LoginLimiter
@@ -25,6 +27,10 @@ FLASH_COOKIE = "nudge_console_flash"
 CSRF_FIELD = "csrf"
 CSRF_HEADER = "X-CSRF-Token"
 FETCH_HEADER = "X-Requested-With"  # "fetch": the page's script wants JSON, not a redirect
+
+ReportsFor = Callable[[Callable[[], ReportUnitOfWork]], ReportService]
+"""Builds the report service over the given units of work; the composition root knows the
+clock, the time zone and the funnels' step order (see dashboard.py for why a factory)."""
 
 
 @dataclass(slots=True)
@@ -43,6 +49,7 @@ class Console:
     poll_ms: int
     static_versions: dict[str, str]
     follow_ups: FollowUps | None = None  # None: surveys are off, the list is not shown
+    reports: ReportsFor | None = None  # None: no dashboard page
 
     def url(self, path: str = "/") -> str:
         return self.prefix + path

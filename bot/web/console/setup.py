@@ -17,7 +17,7 @@ from bot.domain.clock import Clock
 from bot.domain.ports import UnitOfWorkFactory
 from bot.handoff.actions import AgentActions
 from bot.surveys.follow_ups import FollowUps
-from bot.web.console import action_routes, login_routes, pages
+from bot.web.console import action_routes, dashboard, login_routes, pages
 from bot.web.console.context import (
     CONSOLE_KEY,
     CSRF_FIELD,
@@ -27,6 +27,7 @@ from bot.web.console.context import (
     SESSION_COOKIE,
     Authenticated,
     Console,
+    ReportsFor,
     build_templates,
     console_of,
     error_page,
@@ -67,6 +68,7 @@ def setup_console(
     prefix: str = "/console",
     poll_seconds: float = 2.0,
     follow_ups: FollowUps | None = None,
+    reports: ReportsFor | None = None,
 ) -> None:
     """Serve the agent console at `prefix` (`/console/`) on `app`.
 
@@ -77,6 +79,8 @@ def setup_console(
     every commit that may have queued a message for a customer (wake the dispatcher).
     `poll_seconds`: how often an open console asks for changes. `follow_ups` (the survey
     service) lists low survey scores on the supervisor page, each with a Reopen button.
+    `reports` builds a `ReportService` over given units of work: the supervisors' dashboard
+    (`/dashboard`); None: no dashboard.
     """
     static = {name: _static(name) for name in STATIC_FILES}
     console = Console(
@@ -94,6 +98,7 @@ def setup_console(
         poll_ms=max(200, int(poll_seconds * 1000)),
         static_versions={n: hashlib.sha256(b).hexdigest()[:12] for n, b in static.items()},
         follow_ups=follow_ups,
+        reports=reports,
     )
     _mount(app, console, static)
 
@@ -105,6 +110,7 @@ def _mount(app: web.Application, console: Console, static: dict[str, bytes]) -> 
     login_routes.add_routes(sub)
     pages.add_routes(sub)
     action_routes.add_routes(sub)
+    dashboard.add_routes(sub)
 
     async def bare(request: web.Request) -> web.Response:
         return redirect(console.url("/"))

@@ -17,6 +17,7 @@ import pytest
 from aiohttp import web
 from sqlalchemy import select
 
+from bot.analytics import ReportService
 from bot.delivery.outbox import Outbox
 from bot.domain.clock import FakeClock
 from bot.domain.handoff import Agent, AgentRole, Handoff, HandoffReason
@@ -56,6 +57,9 @@ class Site:
     surveys: SurveyService
     base_url: str = ""
     wakes: int = 0
+    # The dashboard's reports: their time zone and each funnel's steps in file order.
+    report_zone: str = "UTC"
+    funnel_steps: dict[str, list[str]] = field(default_factory=dict)
     runner: web.AppRunner | None = field(default=None, repr=False)
 
     @property
@@ -133,7 +137,7 @@ class Site:
         return found
 
 
-async def start_site(storage: Storage, clock: FakeClock) -> Site:
+async def start_site(storage: Storage, clock: FakeClock, *, with_reports: bool = True) -> Site:
     policy = HandoffPolicy()
     renderer = Renderer(REPO / "templates", "en")
     outbox_rows = Outbox({})
@@ -149,11 +153,15 @@ async def start_site(storage: Storage, clock: FakeClock) -> Site:
     def woken() -> None:
         site.wakes += 1
 
+    def reports(uows: Any) -> ReportService:
+        return ReportService(uows, clock, site.report_zone, lambda: site.funnel_steps)
+
     app = web.Application()
     setup_console(
         app, uow_factory=storage.uow_factory, actions=service, clock=clock,
         secret_key=SECRET_KEY, default_team=policy.default_team, teams=policy.team_names,
         on_outbox=woken, poll_seconds=0.25, follow_ups=surveys,
+        reports=reports if with_reports else None,
     )  # fmt: skip
     site.runner = web.AppRunner(app)
     await site.runner.setup()
