@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import logging
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, Literal
 
@@ -14,7 +15,6 @@ from aiogram import Bot
 from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from bot.analytics import ReportService
 from bot.channels.agent_desk.client import DeskConfig
 from bot.channels.agent_desk.desk import AgentDesk
 from bot.channels.telegram.client import build_bot
@@ -25,14 +25,17 @@ from bot.channels.webchat.backend import WebchatBackend
 from bot.channels.webchat.gateway import WebchatGateway
 from bot.channels.webchat.hub import WebchatHub
 from bot.channels.webchat.inbound import to_event as webchat_event
+from bot.cluster.identity import worker_id
+from bot.cluster.limiters import build_limiter
 from bot.config import Settings
 from bot.conversation.escalation import Escalation
 from bot.conversation.inbox import InboxProcessor, Translator
 from bot.conversation.knowledge_replies import KnowledgeResponder
 from bot.conversation.service import ConversationService
 from bot.delivery.dispatcher import Dispatcher
+from bot.delivery.limits import SendLimiter
 from bot.delivery.outbox import Outbox
-from bot.delivery.ratelimit import RateLimiter, RateLimits
+from bot.delivery.ratelimit import RateLimits
 from bot.delivery.retry import RetryPolicy
 from bot.domain.clock import Clock, SystemClock
 from bot.domain.model import Channel
@@ -54,6 +57,7 @@ from bot.knowledge.answering import KnowledgeBase
 from bot.knowledge.decision import Thresholds
 from bot.knowledge.watch import KbChange, KbWatcher
 from bot.rendering import Renderer
+from bot.scheduling.leader import LeaderLease, on_leader_only
 from bot.scheduling.pump import Pump
 from bot.scheduling.scheduler import build_scheduler
 from bot.storage.checkpoints import CHECKPOINT_SECONDS
@@ -62,7 +66,6 @@ from bot.surveys.catalog import SurveyLibrary
 from bot.surveys.service import SurveyRules, SurveyService
 from bot.web.app import build_web_app
 from bot.web.console import setup_console
-from bot.web.console.context import ReportsFor
 from bot.web.events_routes import add_events_routes
 from bot.web.webchat_routes import add_webchat_routes
 
@@ -100,6 +103,8 @@ class Nudge:
     scan_pump: Pump
     webhook_publisher: WebhookPublisher
     webhook_pump: Pump
+    leader: LeaderLease
+    leader_pump: Pump
     webhook_dispatcher: WebhookDispatcher | None = None
     desk: AgentDesk | None = None
     knowledge: KnowledgeBase | None = None
@@ -126,7 +131,8 @@ class Nudge:
         if migrate:
             await self.storage.upgrade()
         if worker:
-            await self.dispatcher.recover()
+            self._warn_if_limits_are_per_process()
+            await self.dispatcher.recover()  # only the rows of workers that died mid-send
             await self._sync_agents()
             await self._start_knowledge()
         if web_role:
@@ -144,8 +150,7 @@ class Nudge:
             self.event_pump.start()
             self.funnel_pump.start()
             self.scan_pump.start()
-            if self.desk is not None:
-                await self.desk.start()
+            await self._lead_when_elected()
             self.scheduler = build_scheduler(
                 [
                     (self.inbox_pump, self.settings.delivery.tick_seconds * 5),
@@ -156,11 +161,28 @@ class Nudge:
                     (self.funnel_pump, FUNNEL_TICK_SECONDS),
                     (self.scan_pump, SCAN_TICK_SECONDS),
                     *self._checkpoints_off_the_loop(),
+                    (self.leader_pump, self.leader.renew_every.total_seconds()),
                 ]
             )
             self.scheduler.start()
         # Everything built so far lives as long as the app: out of the GC's full passes.
         freeze_startup_objects()
+
+    async def _lead_when_elected(self) -> None:
+        """The once-per-cluster jobs (funnel scans, hand-off timers, the agents' desk) run on
+        the process holding the leader lease; every worker tries to take it (docs/deploy.md)."""
+        if self.desk is not None:
+            self.leader.on_gained.append(self.desk.start)
+            self.leader.on_lost.append(self.desk.stop)
+        await self.leader.renew()
+        self.leader_pump.start()
+
+    def _warn_if_limits_are_per_process(self) -> None:
+        if self.storage.dialect == "postgresql" and self.settings.delivery.redis_url is None:
+            log.warning(
+                "delivery.redis_url is not set: the rate limits are counted in this process "
+                "only; with several workers set it so they share one count (docs/deploy.md)"
+            )
 
     def _checkpoints_off_the_loop(self) -> list[tuple[Pump, float]]:
         """SQLite: the WAL is checkpointed from a pump in a thread, not inside a commit that
@@ -242,10 +264,13 @@ class Nudge:
         await self.event_pump.stop()
         await self.funnel_pump.stop()
         await self.scan_pump.stop()
+        await self.leader_pump.stop()
+        await self.leader.release()  # stops the desk; another worker takes over at once
+        await self.dispatcher.close()
         if self.webhook_dispatcher is not None:
             await self.webhook_dispatcher.close()
         if self.desk is not None:
-            await self.desk.stop()
+            await self.desk.stop()  # never started, or already stopped: a no-op
         if self.telegram_bot is not None:
             await self.telegram_bot.session.close()
         if self.checkpoint_pump is not None:
@@ -260,8 +285,10 @@ def build_nudge(settings: Settings, clock: Clock | None = None) -> Nudge:
     hub = WebchatHub()
     gateways: dict[Channel, ChannelGateway] = {Channel.WEBCHAT: WebchatGateway(hub)}
     translators: dict[Channel, Translator] = {Channel.WEBCHAT: webchat_event}
-    limiters: dict[Channel, RateLimiter] = {}
+    limiters: dict[Channel, SendLimiter] = {}
     holder: dict[str, Nudge] = {}
+    worker = worker_id()
+    leader = LeaderLease(storage.uow, clock, worker)
 
     def wake_outbox() -> None:
         holder["app"].outbox_pump.wake()
@@ -285,7 +312,7 @@ def build_nudge(settings: Settings, clock: Clock | None = None) -> Nudge:
             bot, paid_broadcast=settings.delivery.paid_broadcast
         )
         translators[Channel.TELEGRAM] = telegram_event
-        limiters[Channel.TELEGRAM] = RateLimiter(_rate_limits(settings), clock)
+        limiters[Channel.TELEGRAM] = build_limiter(_rate_limits(settings), clock, settings, worker)
     renderer = Renderer(Path(settings.bot.templates_dir), settings.bot.default_language)
     outbox = Outbox({channel: g.max_text_length for channel, g in gateways.items()})
     knowledge, watcher, responder = _knowledge_parts(settings, renderer)
@@ -314,6 +341,7 @@ def build_nudge(settings: Settings, clock: Clock | None = None) -> Nudge:
     feed = EventFeed(storage.uow, funnel_hooks, clock, on_enrolled=wake_funnels)
     scans = FunnelScans(storage.uow, runner, library.current, clock, on_enrolled=wake_funnels)
 
+    @on_leader_only(leader)
     async def scan_work() -> bool:
         await scans.tick()
         return False  # one bounded batch per funnel per wake; the next comes with the timer
@@ -354,6 +382,8 @@ def build_nudge(settings: Settings, clock: Clock | None = None) -> Nudge:
         ),
         batch_size=delivery.batch_size,
         concurrency=delivery.concurrency,
+        worker_id=worker,
+        lease=timedelta(seconds=delivery.lease_seconds),
     )
 
     async def inbox_work() -> bool:
@@ -365,6 +395,7 @@ def build_nudge(settings: Settings, clock: Clock | None = None) -> Nudge:
     async def outbox_work() -> bool:
         return (await dispatcher.tick()).full_batch
 
+    @on_leader_only(leader)
     async def handoff_work() -> bool:
         survey_library.refresh()
         async with storage.uow() as uow:
@@ -397,7 +428,6 @@ def build_nudge(settings: Settings, clock: Clock | None = None) -> Nudge:
             secure_cookies=(settings.web.public_url or "").startswith("https://"),
             on_outbox=wake_after_action,
             follow_ups=surveys,
-            reports=_reports_for(settings, clock, library),
         )
     events_secret = settings.secrets.events_secret
     signing_key = events_secret.get_secret_value() if events_secret else None
@@ -472,13 +502,29 @@ def build_nudge(settings: Settings, clock: Clock | None = None) -> Nudge:
         webhook_publisher=publisher,
         webhook_pump=Pump("webhooks", webhook_work),
         webhook_dispatcher=webhook_dispatcher,
+        leader=leader,
+        leader_pump=Pump("leader", _leader_work(leader)),
         knowledge=knowledge,
         kb_watcher=watcher,
         telegram_bot=bot,
         telegram=receiver,
     )
     holder["app"] = app
+
+    async def wake_cluster_jobs() -> None:
+        app.scan_pump.wake()
+        app.handoff_pump.wake()
+
+    leader.on_gained.append(wake_cluster_jobs)
     return app
+
+
+def _leader_work(leader: LeaderLease) -> Any:
+    async def renew() -> bool:
+        await leader.renew()
+        return False
+
+    return renew
 
 
 def _knowledge_parts(
@@ -557,16 +603,6 @@ def _funnel_parts(
         batch_size=config.batch_size,
     )
     return library, runner
-
-
-def _reports_for(settings: Settings, clock: Clock, library: FunnelLibrary) -> ReportsFor:
-    """The console dashboard's reports: in the funnels' time zone, steps in file order."""
-
-    def step_order() -> dict[str, list[str]]:
-        return {funnel.id: [step.id for step in funnel.steps] for funnel in library.current()}
-
-    zone = settings.funnels.timezone
-    return lambda uows: ReportService(uows, clock, zone, step_order=step_order)
 
 
 def _rate_limits(settings: Settings) -> RateLimits:
