@@ -9,6 +9,7 @@ import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot import __version__
 from bot.agents_cli import add_agents_commands, run_agents_command
@@ -21,6 +22,9 @@ from bot.funnel_cli import add_simulate_command, run_simulate_command
 from bot.kb_cli import add_kb_commands, run_kb_command
 from bot.logging_setup import configure_logging
 from bot.report_cli import add_report_command, run_report_command
+
+if TYPE_CHECKING:
+    from bot.app import Role
 
 log = logging.getLogger("nudge")
 
@@ -41,6 +45,13 @@ def build_parser() -> argparse.ArgumentParser:
     run = commands.add_parser("run", help="start the bot: web chat, Telegram, delivery")
     run.add_argument(
         "--no-migrate", action="store_true", help="do not apply database migrations first"
+    )
+    run.add_argument(
+        "--role",
+        choices=["web", "worker", "all"],
+        default="all",
+        help="web: receive and store (webhook, web chat, events API); worker: process and send; "
+        "all (default): both. Several processes share one PostgreSQL (docs/deploy.md)",
     )
     db = commands.add_parser("db", help="database migrations")
     db_commands = db.add_subparsers(dest="db_command", metavar="DB_COMMAND")
@@ -95,7 +106,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_contacts_command(args, settings)
     if args.command == "db":
         return asyncio.run(_db(settings.storage.url, args.db_command, parser))
-    return asyncio.run(_run(settings, migrate=not args.no_migrate))
+    return asyncio.run(_run(settings, migrate=not args.no_migrate, role=args.role))
 
 
 def _load(path: Path | None) -> Settings | None:
@@ -133,7 +144,7 @@ async def _db(url: str, command: str | None, parser: argparse.ArgumentParser) ->
     return 2
 
 
-async def _run(settings: Settings, *, migrate: bool) -> int:
+async def _run(settings: Settings, *, migrate: bool, role: Role = "all") -> int:
     from bot.app import build_nudge
 
     app = build_nudge(settings)
@@ -141,8 +152,10 @@ async def _run(settings: Settings, *, migrate: bool) -> int:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    await app.start(migrate=migrate)
-    print(f"Nudge is running. Web chat: {app.base_url}/  (Ctrl+C to stop)", flush=True)
+    await app.start(migrate=migrate, role=role)
+    worker = app.dispatcher.worker_id
+    where = f"worker {worker}" if role == "worker" else f"Web chat: {app.base_url}/"
+    print(f"Nudge is running ({role}). {where}  (Ctrl+C to stop)", flush=True)
     try:
         await stop.wait()
     finally:

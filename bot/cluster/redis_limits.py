@@ -157,6 +157,9 @@ class RedisLimiter:
         self._tokens: defaultdict[str, deque[str]] = defaultdict(deque)
         self._serial = itertools.count(1)
 
+    async def aclose(self) -> None:
+        await self._redis.aclose()
+
     def _keys(self, chat_key: str) -> list[str]:
         p = self._prefix
         return [f"{p}:g", f"{p}:gf", f"{p}:gb", f"{p}:c:{chat_key}", f"{p}:cf:{chat_key}"]

@@ -124,6 +124,9 @@ class DeliverySettings(Section):
     # (redis://host:6379/0; a password goes in NUDGE_DELIVERY__REDIS_URL, not in this file).
     # None: each process counts alone, right for a single process.
     redis_url: str | None = None
+    # How long a claimed message is its worker's: after that, if still unsent, its worker is
+    # taken for dead and the message is recorded as outcome unknown. Far above a request's time.
+    lease_seconds: float = Field(default=120.0, gt=0)
 
 
 class KnowledgeSettings(Section):

@@ -90,6 +90,13 @@ class Dispatcher:
             log.warning("%d outbound message(s) were in flight in a dead worker: unknown", count)
         return count
 
+    async def close(self) -> None:
+        """Close what the limiters hold open (a shared limiter's connection)."""
+        for limiter in self._limiters.values():
+            close = getattr(limiter, "aclose", None)
+            if close is not None:
+                await close()
+
     async def tick(self) -> DispatchReport:
         report = DispatchReport()
         now = self._clock.now()

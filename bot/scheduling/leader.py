@@ -47,6 +47,7 @@ class LeaderLease:
         self.name = name
         self.ttl = ttl
         self._leading_until: datetime | None = None
+        self._next_try: datetime | None = None
         self._leading = False
         self.on_gained: list[Transition] = []
         self.on_lost: list[Transition] = []
@@ -61,9 +62,18 @@ class LeaderLease:
         until = self._leading_until
         return until is not None and self._clock.now() < until
 
+    async def ensure(self) -> bool:
+        """`is_leader`, renewing (or trying to take) the lease first when that is due: a job
+        checks this, so leadership follows the clock even between the renewal timer's runs."""
+        due = self._next_try
+        if due is None or self._clock.now() >= due:
+            return await self.renew()
+        return self.is_leader
+
     async def renew(self) -> bool:
         """Take or renew the lease; runs the transitions when leadership changed hands."""
         now = self._clock.now()
+        self._next_try = now + self.renew_every
         try:
             async with self._uow() as uow:
                 took = await uow.leases.take(self.name, self.holder, now, now + self.ttl)
@@ -108,12 +118,15 @@ class LeaderLease:
                 log.exception("%s: a leadership transition failed", self.name)
 
 
-def on_leader_only(leader: LeaderLease, work: Work) -> Work:
-    """`work` on the leader; elsewhere nothing to do."""
+def on_leader_only(leader: LeaderLease) -> Callable[[Work], Work]:
+    """Decorates a pump's work: it runs on the leader; elsewhere there is nothing to do."""
 
-    async def gated() -> bool:
-        if not leader.is_leader:
-            return False
-        return await work()
+    def decorate(work: Work) -> Work:
+        async def gated() -> bool:
+            if not await leader.ensure():
+                return False
+            return await work()
 
-    return gated
+        return gated
+
+    return decorate

@@ -89,10 +89,27 @@ async def test_a_job_runs_on_the_leader_only(storage: Storage, clock: FakeClock)
             runs.append(name)
             return False
 
-        return on_leader_only({"a": a, "b": b}[name], work)
+        return on_leader_only({"a": a, "b": b}[name])(work)
 
     await a.renew()
     await b.renew()
     await job("a")()
     await job("b")()
     assert runs == ["a"]
+
+
+async def test_a_job_renews_a_lease_whose_renewal_is_due(
+    storage: Storage, clock: FakeClock
+) -> None:
+    [only] = _workers(storage, clock, 1)
+    runs: list[int] = []
+
+    @on_leader_only(only)
+    async def work() -> bool:
+        runs.append(1)
+        return False
+
+    await only.renew()
+    clock.advance(TTL * 3)  # the renewal timer did not run meanwhile (the clock jumped)
+    await work()
+    assert runs == [1] and only.is_leader

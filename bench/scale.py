@@ -1,0 +1,164 @@
+"""Throughput of 1, 2 and 4 worker processes (`nudge run --role worker`) on one PostgreSQL,
+sending N due outbox rows to the fake Bot API (its own process) with the rate limits off.
+
+The reference is the 1-worker run in the same script; the figure is the ratio of the others to
+it (goal: 2 workers >= 1.7x). Each run gets a fresh database; the workers are started and
+ready before the rows are committed in one transaction, and the clock runs from that commit
+until no row is pending or being sent. Every run also checks that each row reached the fake
+server exactly once. CPU seconds used during the run are printed per party (workers, the fake
+Bot API, PostgreSQL's processes): on a 2-core machine they tell whether a second worker had a
+core to run on at all.
+
+    .venv/bin/python bench/scale.py --rows 20000 --workers 1 2 4
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import asyncpg  # type: ignore[import-untyped]
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench._support import cpu_seconds, machine
+from bot.domain.clock import SystemClock
+from bot.domain.model import OutboxStatus
+from bot.storage.uow import Storage
+from tests.scaleout.cluster import (
+    Cluster,
+    counts,
+    seed_outbox,
+    start_fake_api,
+)
+
+SERVER = "postgresql://postgres@127.0.0.1:5432/postgres"
+DATABASE = "nudge_bench_scale"
+URL = f"postgresql+asyncpg://postgres@127.0.0.1:5432/{DATABASE}"
+
+
+@dataclass
+class Run:
+    workers: int
+    rows: int
+    seconds: float
+    cpu_workers: float
+    cpu_api: float
+    cpu_postgres: float
+    duplicates: int
+    lost: int
+
+    @property
+    def per_second(self) -> float:
+        return self.rows / self.seconds
+
+
+def postgres_pids() -> list[int]:
+    return [
+        int(p.name) for p in Path("/proc").iterdir() if p.name.isdigit() and _comm(p) == "postgres"
+    ]
+
+
+def _comm(proc: Path) -> str:
+    try:
+        return (proc / "comm").read_text().strip()
+    except OSError:
+        return ""
+
+
+def _cpu(pids: list[int]) -> float:
+    total = 0.0
+    for pid in pids:
+        with contextlib.suppress(OSError):  # a PostgreSQL backend that ended meanwhile
+            total += cpu_seconds(pid)
+    return total
+
+
+async def fresh_database() -> Storage:
+    admin = await asyncpg.connect(SERVER)
+    try:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
+        await admin.execute(f'CREATE DATABASE "{DATABASE}"')
+    finally:
+        await admin.close()
+    storage = Storage(URL, clock=SystemClock())
+    await storage.upgrade()
+    return storage
+
+
+async def measure(workers: int, rows: int, chats: int) -> Run:
+    storage = await fresh_database()
+    api = start_fake_api(chats)
+    cluster = Cluster(Path(tempfile.mkdtemp(prefix="nudge-scale-")), URL, api.base_url)
+    try:
+        for _ in range(workers):
+            cluster.start_worker()
+        await _until_ready(cluster, workers)
+        # Seeded before the clock starts, invisible to the workers until committed.
+        pids = [p.pid for p in cluster.workers]
+        before = (_cpu(pids), _cpu([api.process.pid]), _cpu(postgres_pids()))
+        seconds = await _send_all(storage, rows, chats)
+        after = (_cpu(pids), _cpu([api.process.pid]), _cpu(postgres_pids()))
+        delivered = await api.texts()
+    finally:
+        cluster.stop()
+        api.stop()
+        await storage.dispose()
+    duplicates = sum(times - 1 for times in delivered.values())
+    lost = rows - len(delivered)
+    spent = [b - a for a, b in zip(before, after, strict=True)]
+    return Run(workers, rows, seconds, *spent, duplicates=duplicates, lost=lost)
+
+
+async def _until_ready(cluster: Cluster, workers: int) -> None:
+    """Poll the workers' logs: they are other processes, nothing to wait on but their output."""
+    while cluster.logs().count("Nudge is running") < workers:  # noqa: ASYNC110
+        await asyncio.sleep(0.2)
+
+
+async def _send_all(storage: Storage, rows: int, chats: int) -> float:
+    committed = await _seed(storage, rows, chats)
+    while True:
+        now = await counts(storage)
+        if now[OutboxStatus.PENDING] + now[OutboxStatus.SENDING] == 0:
+            return time.monotonic() - committed
+        await asyncio.sleep(0.05)
+
+
+async def _seed(storage: Storage, rows: int, chats: int) -> float:
+    await seed_outbox(storage, rows, chats)  # one transaction: visible at once when committed
+    return time.monotonic()
+
+
+def report(runs: list[Run]) -> None:
+    reference = runs[0]
+    print(machine())
+    print(f"{reference.rows} due outbox rows over their chats, rate limits off, PostgreSQL")
+    print("workers  seconds  rows/s  ratio  cpu-s workers  fake API  postgres  dup  lost")
+    for run in runs:
+        ratio = run.per_second / reference.per_second
+        print(
+            f"{run.workers:7d}  {run.seconds:7.2f}  {run.per_second:6.0f}  {ratio:5.2f}"
+            f"  {run.cpu_workers:13.2f}  {run.cpu_api:8.2f}  {run.cpu_postgres:8.2f}"
+            f"  {run.duplicates:3d}  {run.lost:4d}"
+        )
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=20_000)
+    parser.add_argument("--chats", type=int, default=2_000)
+    parser.add_argument("--workers", type=int, nargs="+", default=[1, 2, 4])
+    args = parser.parse_args()
+    runs = [await measure(count, args.rows, args.chats) for count in args.workers]
+    report(runs)
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
