@@ -15,6 +15,7 @@ from bot.domain.events import ContactRef
 from bot.domain.model import Channel, Contact
 from bot.domain.ports import UnitOfWork
 from bot.events.parsing import EventError
+from bot.privacy.forgotten import is_forgotten
 
 
 async def resolve_contact(uow: UnitOfWork, ref: ContactRef) -> tuple[Contact, bool]:
@@ -43,6 +44,9 @@ async def _find(
         contact = await contacts.get(ref.id)
         if contact is None:
             raise EventError(422, f"no contact with id {ref.id}", "contact.id")
+        if is_forgotten(contact):  # giving it identifiers again would undo the forget
+            message = f"contact {ref.id} was forgotten at the person's request"
+            raise EventError(422, message, "contact.id")
         return contact
     if ref.telegram_user_id is not None:
         return await _by_telegram_user(uow, contacts, ref.telegram_user_id)

@@ -15,8 +15,11 @@ class PrivacyRepository(Protocol):
         """{"contact": row or None, table name: [rows]} for every table holding the person."""
         ...
 
-    async def erase(self, contact_id: int, at: datetime) -> dict[str, int]:
-        """Empty every personal column of the person's rows; counts of what was touched."""
+    async def erase(
+        self, contact_id: int, at: datetime, attributes: dict[str, Any]
+    ) -> dict[str, int]:
+        """Empty every personal column of the person's rows, leaving the contact only
+        `attributes`; counts of what was touched."""
         ...
 
     async def record(self, action: str, contact_id: int, actor: str, at: datetime) -> None:

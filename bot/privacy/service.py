@@ -10,6 +10,7 @@ from bot.domain.clock import Clock
 from bot.domain.event_ports import identified_contacts
 from bot.domain.funnel_ports import FunnelLogEntry, FunnelLogKind
 from bot.domain.model import Channel, Contact
+from bot.privacy.forgotten import FORGOTTEN_ATTRIBUTE
 from bot.privacy.ports import PrivacyUnitOfWork
 from bot.privacy.refs import PersonRef, RefKind
 
@@ -66,7 +67,8 @@ class PrivacyService:
             await uow.funnel_log.add_many(
                 FunnelLogEntry.of(e, FunnelLogKind.EXITED, now, FORGOTTEN_REASON) for e in ended
             )
-            counts = await uow.privacy.erase(contact.id, now)
+            marker = {FORGOTTEN_ATTRIBUTE: now.isoformat()}
+            counts = await uow.privacy.erase(contact.id, now, marker)
             await uow.privacy.record("forget", contact.id, actor, now)
             await uow.commit()
         return ForgetReport(

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 import sqlalchemy as sa
 
 from bot.domain.clock import FakeClock
+from bot.events.parsing import EventError
+from bot.events.service import EventsService
 from bot.privacy import ContactNotFoundError, PrivacyService, parse_person_ref
 from bot.storage.survey_tables import survey_responses
 from bot.storage.tables import api_events, enrollments, funnel_log, outbox, privacy_audit
@@ -148,3 +152,22 @@ async def test_the_forgotten_are_not_found_by_their_old_identifiers(
         True,
         True,
     )
+
+
+async def test_the_shop_cannot_give_a_forgotten_contact_identifiers_again(
+    storage: Storage, clock: FakeClock
+) -> None:
+    victim, _ = await _world(storage, clock)
+    await PrivacyService(storage.uow, clock).forget(parse_person_ref(str(victim.contact_id)), "x")
+    events = EventsService(storage.uow, clock)
+
+    def body(key: str, contact: dict[str, object]) -> bytes:
+        return json.dumps({"id": key, "type": "order_paid", "contact": contact}).encode()
+
+    by_id = body("e1", {"id": victim.contact_id, "email": victim.secrets["email"]})
+    with pytest.raises(EventError, match="was forgotten") as refused:
+        await events.ingest(by_id)
+    assert (refused.value.status, refused.value.field) == (422, "contact.id")
+    # By the shop's identifiers the person is somebody new, with nothing of the old record.
+    accepted = await events.ingest(body("e2", {"email": victim.secrets["email"]}))
+    assert accepted.contact_created and accepted.event.contact_id != victim.contact_id

@@ -186,7 +186,9 @@ class SqlPrivacyRepository(SqlRepository):
         document["inbound_updates"] = [_as_dict(row) for row in rows]
         return document
 
-    async def erase(self, contact_id: int, at: datetime) -> dict[str, int]:
+    async def erase(
+        self, contact_id: int, at: datetime, attributes: dict[str, Any]
+    ) -> dict[str, int]:
         """Close the person's waiting work and empty every personal column (see the map);
         returns how many rows each step touched. The caller commits."""
         keys = await self.person_keys(contact_id)  # before the identities are deleted
@@ -199,7 +201,7 @@ class SqlPrivacyRepository(SqlRepository):
         await self._rekey_outbox(contact_id, keys.webchat)
         params = {
             "of_contact": contact_id, "display_name": FORGOTTEN_NAME,
-            "attributes": {"forgotten_at": at.isoformat()}, "updated_at": at,
+            "attributes": attributes, "updated_at": at,
             "buttons": [], "data": {}, "event": {}, "variables": {},
         }  # fmt: skip
         for statement in _ERASE:
