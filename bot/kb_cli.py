@@ -9,7 +9,7 @@ from pathlib import Path
 from bot.config import Settings
 from bot.conversation.language import choose_language
 from bot.knowledge.answering import KnowledgeBase
-from bot.knowledge.decision import Thresholds
+from bot.knowledge.decision import Thresholds, field_offset
 from bot.knowledge.lint import exit_code, format_problems, lint
 from bot.knowledge.loader import load_folder
 
@@ -66,6 +66,8 @@ def _ask(text: str, lang: str | None, settings: Settings) -> int:
         document = knowledge.document(match.article_id)
         title = document.title if document else "?"
         print(f"{rank:>2}. {match.score:6.3f}  {match.article_id:<28} {title}")
+    offset = field_offset(answer.matches)
+    print(f"field: scores are compared less {offset:.3f} (half the mean of the next ten)")
     chosen = ", ".join(d.id for d in answer.documents) or "-"
     note = f" (article in {answer.fallback_language})" if answer.fallback_language else ""
     print(f"decision: {answer.kind.value} -> {chosen}{note}")

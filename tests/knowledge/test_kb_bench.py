@@ -1,7 +1,7 @@
 """Regression guard on the real benchmark (CLINC150 validation split).
 
-Tuned on half of val, measured on the other half: never-reject 81.1 %, OOS AUROC 0.935,
-in-scope top-1 70.5 % at 90 % OOS recall. The run is deterministic; the floors sit well below
+Tuned on half of val, measured on the other half: never-reject 82.9 %, OOS AUROC 0.946,
+in-scope top-1 80.1 % at 86 % OOS recall. The run is deterministic; the floors sit well below
 those figures so that a change of machine or of a library version does not trip them, while a
 broken tokeniser, weighting, contrast step or decision rule does.
 """
@@ -39,6 +39,6 @@ def test_clinc150_validation_floor() -> None:
     report = run_queries(index, held_out, tune(index, tuning))
     assert report.never_reject > 0.77
     assert report.auroc > 0.88
-    assert report.in_scope_top1 > 0.60
-    assert report.oos_recall > 0.70
+    assert report.in_scope_top1 > 0.70
+    assert report.oos_recall > 0.75
     assert report.p99_ms < 50
