@@ -33,9 +33,8 @@ BAR = re.compile(
 MARKUP = "<b>refund</b> now?"
 
 
-@pytest.fixture
-async def seeded(storage: Storage, clock: FakeClock) -> AsyncIterator[Site]:
-    """The seeded world behind a running console, with a supervisor (boss) and an agent."""
+async def open_seeded_site(storage: Storage, clock: FakeClock) -> Site:
+    """The seeded world behind a running console, with a supervisor (boss) and an agent (ann)."""
     await seed_world(storage, clock)
     async with storage.uow() as uow:  # a customer's question with markup, unanswered
         contact = await uow.contacts.create("Eve", "en")
@@ -48,6 +47,12 @@ async def seeded(storage: Storage, clock: FakeClock) -> AsyncIterator[Site]:
     site.report_zone, site.funnel_steps = ZONE, STEPS
     await site.agent("boss", role=AgentRole.SUPERVISOR, name="Boss")
     await site.agent("ann", name="Ann")
+    return site
+
+
+@pytest.fixture
+async def seeded(storage: Storage, clock: FakeClock) -> AsyncIterator[Site]:
+    site = await open_seeded_site(storage, clock)
     try:
         yield site
     finally:
