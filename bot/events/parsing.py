@@ -51,26 +51,37 @@ def parse_json_object(body: bytes) -> dict[str, Any]:
         raise bad(None, "the body is nested too deeply") from None
     if not isinstance(value, dict):
         raise bad(None, "the body must be a JSON object")
-    _refuse_nul(value, "")
+    _refuse_unstorable(value, "")
     return value
 
 
-def _refuse_nul(value: object, path: str) -> None:
-    """PostgreSQL cannot store a NUL character (\\u0000) in text or JSONB: refuse it here,
-    naming the field, rather than fail when the event is stored. A loop, not recursion: the
-    decoder accepts nesting nearly as deep as Python's recursion limit."""
+def _refuse_unstorable(value: object, path: str) -> None:
+    """PostgreSQL cannot store a NUL character (\\u0000) or a lone surrogate (\\ud800-\\udfff,
+    which JSON allows and Unicode does not) in text or JSONB: refuse them here, naming the
+    field, rather than fail when the event is stored. A loop, not recursion: the decoder
+    accepts nesting nearly as deep as Python's recursion limit."""
     pending: list[tuple[object, str]] = [(value, path)]
     while pending:
         item, where = pending.pop()
-        if isinstance(item, str) and "\x00" in item:
-            raise bad(where or None, "must not contain NUL characters (\\u0000)")
+        if isinstance(item, str) and (problem := _unstorable(item)):
+            raise bad(where or None, f"must not contain {problem}")
         if isinstance(item, dict):
             for key, child in item.items():
-                if "\x00" in key:
-                    raise bad(where or None, "names must not contain NUL characters (\\u0000)")
+                if problem := _unstorable(key):
+                    raise bad(where or None, f"names must not contain {problem}")
                 pending.append((child, f"{where}.{key}" if where else str(key)))
         elif isinstance(item, list):
             pending.extend((child, f"{where}[{i}]") for i, child in enumerate(item))
+
+
+def _unstorable(text: str) -> str | None:
+    if "\x00" in text:
+        return "NUL characters (\\u0000)"
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return "lone surrogates (\\ud800-\\udfff): send valid Unicode"
+    return None
 
 
 def parse_event(body: bytes) -> IncomingEvent:

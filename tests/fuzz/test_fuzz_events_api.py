@@ -76,6 +76,8 @@ async def _counts(api: Api) -> tuple[int, int]:
     body=json.dumps({"id": "nul2", "type": "t", "contact": {"external_id": "a\u0000"}}).encode()
 )
 @example(body=json.dumps({"id": "n\u0000", "type": "t", "contact": {"email": "a@b.co"}}).encode())
+@example(body=b'{"id": "s", "type": "t", "contact": {"external_id": "a"}, "data": {"\\ud800": 1}}')
+@example(body=b'{"id": "s2", "type": "t", "contact": {"name": "\\udfff", "email": "a@b.co"}}')
 @example(body=b"[" * 30_000 + b"]" * 30_000)  # deeper than the JSON decoder goes
 @example(body=b'{"data": ' * 5_000 + b"1" + b"}" * 5_000)
 async def test_any_signed_body_is_stored_as_sent_or_refused_whole(api: Api, body: bytes) -> None:

@@ -119,6 +119,9 @@ async def _pending(storage: Storage) -> int:
          "chat": {"id": 5, "type": "private"}, "from": {"id": 5, "is_bot": False,
          "first_name": "N\x00L"}}})  # fmt: skip
 @example(payload={"update_id": 2, "message": "[" * 20_000})
+@example(payload={"update_id": 3, "message": {"message_id": 1, "date": 1, "text": "a\ud800",
+         "chat": {"id": 5, "type": "private"}, "from": {"id": 5, "is_bot": False,
+         "first_name": "\udfff"}}})  # fmt: skip
 async def test_the_webhook_stores_any_update_whole_or_refuses_it(
     storage: Storage, payload: dict[str, Any]
 ) -> None:

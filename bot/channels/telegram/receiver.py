@@ -83,7 +83,7 @@ class TelegramReceiver:
         now = self._clock.now()
         new = 0
         async with self._uow() as uow:
-            for payload in map(without_nul, payloads):
+            for payload in map(storable, payloads):
                 row = await uow.inbound.add(
                     Channel.TELEGRAM,
                     str(payload["update_id"]),
@@ -151,16 +151,26 @@ class TelegramReceiver:
         return int(value) if value else None
 
 
-def without_nul(value: Any) -> Any:
-    """`value` with NUL characters removed from its strings and keys: PostgreSQL cannot store
-    \\u0000 in JSONB, and one such update would fail its whole batch again and again."""
+def storable(value: Any) -> Any:
+    """`value` with NUL characters removed and lone surrogates replaced (U+FFFD) in its strings
+    and keys: PostgreSQL cannot store either in JSONB (nor text), and one such update would fail
+    its whole batch again and again."""
     if isinstance(value, str):
-        return value.replace("\x00", "")
+        return _storable_text(value)
     if isinstance(value, dict):
-        return {without_nul(key): without_nul(item) for key, item in value.items()}
+        return {_storable_text(key): storable(item) for key, item in value.items()}
     if isinstance(value, list):
-        return [without_nul(item) for item in value]
+        return [storable(item) for item in value]
     return value
+
+
+def _storable_text(text: str) -> str:
+    text = text.replace("\x00", "")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate (JSON allows "\\ud800", Unicode does not)
+        text = "".join("\ufffd" if "\ud800" <= char <= "\udfff" else char for char in text)
+    return text
 
 
 def conversation_key(payload: dict[str, Any]) -> str | None:
