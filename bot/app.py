@@ -258,7 +258,8 @@ class Nudge:
             await self.runner.cleanup()
             self.runner = None
         await self.inbox_pump.stop()
-        await self.outbox_pump.stop()
+        # The sends in hand get their answers and outcomes: cut off, they would end "unknown".
+        await self.outbox_pump.stop(grace=self.settings.telegram.request_timeout_seconds + 5)
         await self.handoff_pump.stop()
         await self.webhook_pump.stop()
         await self.event_pump.stop()

@@ -26,6 +26,7 @@ class Pump:
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._busy = False
+        self._stopping = False
         self._changed = asyncio.Condition()
 
     def wake(self) -> None:
@@ -36,10 +37,17 @@ class Pump:
             self._task = asyncio.get_running_loop().create_task(self._run(), name=self.name)
             self._wake.set()
 
-    async def stop(self) -> None:
+    async def stop(self, *, grace: float = 0.0) -> None:
+        """Cancel the loop. With `grace` (seconds), first let the batch in hand finish, up to
+        that long: a dispatcher cancelled mid-send leaves rows that end as outcome unknown."""
         if self._task is None:
             return
         task, self._task = self._task, None
+        if grace > 0 and self._busy:
+            self._stopping = True
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(grace), self._changed:
+                    await self._changed.wait_for(lambda: not self._busy)
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
@@ -60,7 +68,7 @@ class Pump:
             try:
                 while True:
                     more = await self._work()
-                    if not more:
+                    if not more or self._stopping:
                         break
                     # Let other tasks (the web server) breathe. One sleep(0) is not enough: a
                     # task woken by a timer or a socket needs a few loop iterations to run, and
