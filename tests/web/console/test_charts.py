@@ -45,7 +45,8 @@ def test_funnel_bars_are_proportional_centred_and_narrowing() -> None:
     assert offer.percent_text == "67%"
     # The connector joins hello's bottom edge to offer's top edge.
     first = [tuple(map(float, p.split(","))) for p in chart.connectors[0].split()]
-    assert first[0] == (pytest.approx(hello.x, abs=0.05), hello.y + hello.height)
+    assert first[0][0] == pytest.approx(hello.x, abs=0.05)
+    assert first[0][1] == hello.y + hello.height
     assert first[2][1] == offer.y and len(chart.connectors) == 2
 
 
