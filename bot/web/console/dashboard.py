@@ -28,6 +28,7 @@ DEFAULT_SINCE = "30d"
 LONGEST = timedelta(days=366)  # a longer period is a job for `nudge report`, not a page
 WEEKLY_AFTER = timedelta(days=31)  # longer periods: one trend point per week
 DRIVERS_SHOWN = 5
+OUT_OF_RANGE = "That period is out of range: pick dates of recent years"
 FIELD_NAMES = {"--since": "Period", "--from": "From", "--to": "To"}  # the CLI's words, the form's
 
 __all__ = ["ReportsFor", "add_routes", "dashboard_page"]
@@ -115,6 +116,11 @@ async def board_of(reports: ReportService, period: Period) -> Board:
     )
 
 
+def _ask_again(request: web.Request, context: dict[str, Any], error: str) -> web.Response:
+    """The picker again with one sentence saying what was wrong with the period."""
+    return render(request, "dashboard.html", status=400, **context, error=error, board=None)
+
+
 async def dashboard_page(request: web.Request) -> web.Response:
     console, agent = console_of(request), agent_of(request)
     if not agent.is_supervisor:
@@ -127,8 +133,11 @@ async def dashboard_page(request: web.Request) -> web.Response:
     try:
         period = form.period(reports)
     except PeriodError as exc:
-        return render(
-            request, "dashboard.html", status=400, **context, error=form_message(exc), board=None
-        )
+        return _ask_again(request, context, form_message(exc))
+    except OverflowError:
+        # The period parser (bot/analytics/period.py, bot/funnel/durations.py) lets Python's
+        # OverflowError out for dates at the ends of the calendar and for huge lengths, instead
+        # of a PeriodError; reported to its owner. The reader still gets a sentence, not a 500.
+        return _ask_again(request, context, OUT_OF_RANGE)
     board = await board_of(reports, period)
     return render(request, "dashboard.html", **context, error=None, board=board)
