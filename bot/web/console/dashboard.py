@@ -13,14 +13,7 @@ from aiohttp import web
 from bot.analytics import Bucket, Period, PeriodError, ReportService
 from bot.domain.ports import UnitOfWork
 from bot.domain.report_ports import ReportUnitOfWork
-from bot.web.console.context import (
-    ReportsFor,
-    agent_of,
-    console_of,
-    error_page,
-    render,
-    uow_of,
-)
+from bot.web.console.context import agent_of, console_of, error_page, render, uow_of
 from bot.web.console.dashboard_views import Board, funnel_view, service_tiles, trend_views
 
 PRESETS = (("7d", "7 days"), ("30d", "30 days"), ("90d", "90 days"))
@@ -30,8 +23,6 @@ WEEKLY_AFTER = timedelta(days=31)  # longer periods: one trend point per week
 DRIVERS_SHOWN = 5
 OUT_OF_RANGE = "That period is out of range: pick dates of recent years"
 FIELD_NAMES = {"--since": "Period", "--from": "From", "--to": "To"}  # the CLI's words, the form's
-
-__all__ = ["ReportsFor", "add_routes", "dashboard_page"]
 
 
 def add_routes(app: web.Application) -> None:
@@ -93,6 +84,7 @@ class _Lent:
 
 
 def lent(uow: UnitOfWork) -> Callable[[], ReportUnitOfWork]:
+    """A unit-of-work factory for `ReportService` that hands out the request's own."""
     if not hasattr(uow, "reports"):
         raise TypeError(f"{type(uow).__name__} has no report queries (uow.reports)")
     borrowed = cast(ReportUnitOfWork, _Lent(cast(ReportUnitOfWork, uow)))
