@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
@@ -111,6 +111,10 @@ class MessageRepository(Protocol):
 
     async def set_channel_message_id(self, outbox_id: int, channel_message_id: str) -> None: ...
 
+    async def set_channel_message_ids(self, sent: Sequence[tuple[int, str]]) -> None:
+        """`set_channel_message_id` for many (outbox id, channel message id) pairs at once."""
+        ...
+
 
 class OutboxRepository(Protocol):
     async def add(self, draft: OutboundDraft, at: datetime) -> OutboundMessage | None:
@@ -141,6 +145,11 @@ class OutboxRepository(Protocol):
         reason: str | None = None,
         channel_message_id: str | None = None,
     ) -> None: ...
+
+    async def mark_sent_many(self, sent: Sequence[tuple[int, str]], at: datetime) -> None:
+        """`finish(..., SENT, ...)` for many (outbox id, channel message id) pairs, in one
+        round trip: recording a batch row by row made the database's latency the limit."""
+        ...
 
     async def reschedule(
         self, outbox_id: int, not_before: datetime, reason: str | None, attempt: bool

@@ -312,3 +312,33 @@ async def test_a_reply_does_not_wait_behind_a_broadcast_backlog(storage, clock) 
 
     assert gateway.attempts[0] == "your answer"
     assert len(gateway.attempts) == 5
+
+
+async def test_a_batch_of_sends_records_each_rows_own_message_id(storage, clock) -> None:
+    gateway = ScriptedGateway()
+    contact = await new_contact(storage)
+    async with storage.uow() as uow:
+        conversation = await uow.conversations.create(contact, Channel.TELEGRAM, clock.now())
+        for n in range(5):
+            draft = OutboundDraft(
+                key=f"batch-{n}",
+                contact_id=contact,
+                conversation_id=conversation.id,
+                channel=Channel.TELEGRAM,
+                address=str(100 + n),  # five chats: sent concurrently, recorded together
+                text=f"part {n}",
+                kind=OutboundKind.REPLY,
+            )
+            await Outbox({Channel.TELEGRAM: 4096}).enqueue(uow, draft, clock.now())
+        await uow.commit()
+
+    report = await make_dispatcher(storage, clock, gateway).tick()
+
+    assert report.outcomes["sent"] == 5
+    sent_ids = {m.text: f"m{i + 1}" for i, m in enumerate(gateway.sent)}
+    async with storage.uow() as uow:
+        rows = [await uow.outbox.get_by_key(f"batch-{n}") for n in range(5)]
+        history = await uow.messages.history(contact)
+    assert {row.text: row.channel_message_id for row in rows if row} == sent_ids
+    assert {m.text: m.channel_message_id for m in history} == sent_ids
+    assert all(row is not None and row.sent_at == clock.now() for row in rows)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -95,3 +96,9 @@ class SqlMessageRepository(SqlRepository):
     async def set_channel_message_id(self, outbox_id: int, channel_message_id: str) -> None:
         params = {"of_outbox": outbox_id, "channel_message_id": channel_message_id}
         await self._conn.execute(_SET_CHANNEL_MESSAGE_ID, params)
+
+    async def set_channel_message_ids(self, sent: Sequence[tuple[int, str]]) -> None:
+        if not sent:
+            return
+        params = [{"of_outbox": row, "channel_message_id": message} for row, message in sent]
+        await self._conn.execute(_SET_CHANNEL_MESSAGE_ID, params)  # one executemany

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -249,6 +250,22 @@ class SqlOutboxRepository(SqlRepository):
         if sent:
             params["sent_at"] = at
         await self._conn.execute(_FINISH[channel_message_id is not None, sent], params)
+
+    async def mark_sent_many(self, sent: Sequence[tuple[int, str]], at: datetime) -> None:
+        if not sent:
+            return
+        params = [
+            {
+                "outbox_id": row,
+                "status": OutboxStatus.SENT.value,
+                "updated_at": at,
+                "reason": None,
+                "channel_message_id": message,
+                "sent_at": at,
+            }
+            for row, message in sent
+        ]
+        await self._conn.execute(_FINISH[True, True], params)  # one executemany
 
     async def reschedule(
         self, outbox_id: int, not_before: datetime, reason: str | None, attempt: bool
