@@ -61,6 +61,10 @@ class FakeApi:
         fault = {"kind": "slow", "seconds": seconds, "times": None, "token": TOKEN}
         await self._post("faults", fault)
 
+    async def random_faults(self, **probabilities: float) -> None:
+        """e.g. retry_after=0.05, server_error=0.05, drop=0.01 (per sendMessage)."""
+        await self._post("random_faults", {**probabilities, "seed": 7})
+
     def stop(self) -> None:
         stop_process(self.process)
 
