@@ -123,11 +123,11 @@ class Cluster:
         path.write_text(yaml.safe_dump(config))
         return path
 
-    def start_worker(self) -> subprocess.Popen[str]:
+    def start_worker(self, role: str = "worker", **env_vars: str) -> subprocess.Popen[str]:
         index = len(self.workers)
-        env = {**os.environ, "NUDGE_TELEGRAM_TOKEN": TOKEN, "NUDGE_CONFIG": ""}
+        env = {**os.environ, "NUDGE_TELEGRAM_TOKEN": TOKEN, "NUDGE_CONFIG": "", **env_vars}
         log = (self.folder / f"worker-{index}.log").open("w")
-        arguments = ["--config", str(self.config_path()), "run", "--role", "worker"]
+        arguments = ["--config", str(self.config_path()), "run", "--role", role]
         process = subprocess.Popen(
             [*NUDGE, *arguments, "--no-migrate"],
             cwd=self.folder,

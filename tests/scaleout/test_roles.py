@@ -1,0 +1,81 @@
+"""`nudge run --role`: a web process receives and stores, worker processes handle and reply."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import time
+from collections.abc import Callable
+
+import aiohttp
+import pytest
+from sqlalchemy import func, select
+
+from bot.cli import build_parser
+from bot.domain.model import Direction, InboundStatus
+from bot.storage.tables import inbound_updates
+from bot.storage.uow import Storage
+from tests.scaleout.cluster import TOKEN, Cluster, FakeApi
+from tests.scaleout.fake_api import FIRST_USER_ID
+
+USERS = 12
+MESSAGES_EACH = 3
+
+MakeCluster = Callable[..., tuple[Cluster, FakeApi]]
+
+
+def test_run_takes_a_role_and_refuses_others(capsys: pytest.CaptureFixture[str]) -> None:
+    parser = build_parser()
+    assert parser.parse_args(["run"]).role == "all"
+    assert parser.parse_args(["run", "--role", "worker"]).role == "worker"
+    with pytest.raises(SystemExit):
+        parser.parse_args(["run", "--role", "janitor"])
+    assert "invalid choice: 'janitor'" in capsys.readouterr().err
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+async def _say(api: FakeApi, user: int, text: str) -> None:
+    body = {"token": TOKEN, "user_id": user, "text": text}
+    url = f"{api.base_url}/_fake/send_text"
+    async with aiohttp.ClientSession() as session, session.post(url, json=body) as answer:
+        assert answer.status == 200, await answer.text()
+
+
+async def _processed(storage: Storage) -> int:
+    statement = select(func.count()).where(
+        inbound_updates.c.status == InboundStatus.PROCESSED.value
+    )
+    async with storage.engine.connect() as conn:
+        return int((await conn.execute(statement)).scalar_one())
+
+
+async def test_a_web_process_stores_and_two_workers_answer(
+    pg_storage: Storage, cluster_factory: MakeCluster
+) -> None:
+    cluster, api = cluster_factory(USERS)
+    cluster.start_worker("web", NUDGE_WEB__PORT=str(_free_port()))
+    cluster.start_worker("worker")
+    cluster.start_worker("worker")
+    for round_ in range(MESSAGES_EACH):
+        for user in range(USERS):
+            await _say(api, FIRST_USER_ID + user, f"question {round_} from {user}")
+
+    deadline = time.monotonic() + 120
+    while await _processed(pg_storage) < USERS * MESSAGES_EACH:  # other processes: poll
+        assert time.monotonic() < deadline, cluster.logs()[-3000:]
+        await asyncio.sleep(0.2)
+
+    async with pg_storage.uow() as uow:
+        contacts = await uow.contacts.get_many(range(1, 10_000))
+        histories = [await uow.messages.history(contact) for contact in contacts]
+    assert len(contacts) == USERS  # one contact per customer, even with two workers
+    for history in histories:  # each customer's questions were handled in the order sent
+        asked = [m.text for m in history if m.direction is Direction.INBOUND]
+        assert [text.split()[1] for text in asked] == ["0", "1", "2"], asked
+    replies = await api.texts()
+    assert sum(replies.values()) >= USERS * MESSAGES_EACH  # every question was answered
