@@ -10,8 +10,6 @@ from bot.analytics.model import FunnelReport, StepStats, VariantComparison, Vari
 from bot.analytics.stats import Rate, Spread, two_proportion_z_test
 from bot.domain.report_ports import FunnelOutcomeCount, FunnelStepCount, GoalTiming
 
-ANY_KIND = "*"  # a FunnelStepCount of any log kind: enrollments that reached the step
-SENT_KINDS = frozenset({"sent", "notified"})
 DROPPED_STATUSES = frozenset({"exited", "expired", "failed"})
 OPEN_STATUSES = frozenset({"running", "waiting_reply"})
 
@@ -67,14 +65,15 @@ def _steps(
 ) -> list[StepStats]:
     counts: dict[str, Counter[str]] = defaultdict(Counter)
     first_seen: dict[str, int] = {}
-    for row in facts.steps:
+    for row in facts.steps:  # one row per variant of each step: summed
         if row.funnel_id != funnel_id or row.step_id is None:
             continue
-        kind = "sent" if row.kind in SENT_KINDS else row.kind
-        counts[row.step_id][kind] += row.enrollments
-        first_seen[row.step_id] = min(
-            first_seen.get(row.step_id, row.first_log_id), row.first_log_id
-        )
+        counts[row.step_id].update(
+            reached=row.reached, sent=row.sent, button=row.button, replied=row.replied,
+            goal=row.goal,
+        )  # fmt: skip
+        seen = first_seen.get(row.step_id, row.first_log_id)
+        first_seen[row.step_id] = min(seen, row.first_log_id)
     dropped: Counter[str] = Counter()
     for o in outcomes:
         if o.step_id is not None and o.status in DROPPED_STATUSES and not o.goal:
@@ -83,22 +82,21 @@ def _steps(
     # The file's order first; steps no longer in the file after them, in the order first seen.
     ordered = [s for s in file_order if s in known]
     ordered += sorted(known - set(ordered), key=lambda s: (first_seen.get(s, 1 << 62), s))
+    pressed = facts.pressed
     return [
-        _step(step_id, counts[step_id], dropped[step_id], facts, funnel_id) for step_id in ordered
+        _step(step_id, counts[step_id], dropped[step_id], pressed.get((funnel_id, step_id), 0))
+        for step_id in ordered
     ]
 
 
-def _step(
-    step_id: str, kinds: Counter[str], dropped: int, facts: FunnelFacts, funnel_id: str
-) -> StepStats:
+def _step(step_id: str, kinds: Counter[str], dropped: int, pressed: int) -> StepStats:
     # A press is logged as `button` where the runner writes it, and is always in the message
     # history: both describe the same presses, so the larger count is the complete one.
-    pressed = max(kinds["button"], facts.pressed.get((funnel_id, step_id), 0))
     return StepStats(
         step_id=step_id,
-        reached=kinds[ANY_KIND],
+        reached=kinds["reached"],
         sent=kinds["sent"],
-        pressed=pressed,
+        pressed=max(kinds["button"], pressed),
         replied=kinds["replied"],
         goal=kinds["goal"],
         dropped=dropped,

@@ -22,7 +22,6 @@ from bot.analytics.model import (
 )
 from bot.analytics.period import Bucket, Period, parse_period, zone_named
 from bot.analytics.service_metrics import (
-    COME_BACK_WINDOW,
     ServiceFacts,
     build_service_report,
     scores,
@@ -84,8 +83,7 @@ class ReportService:
                 handoffs=await reports.handoffs(start, end),
                 surveys=await reports.survey_answers(start, end),
                 conversations=await reports.conversations_by_channel(start, end),
-                kb_answers=await reports.kb_answers(start, end),
-                touches=await reports.contact_touches(start, end + COME_BACK_WINDOW),
+                self_service=await reports.self_service(start, end),
             )
         return build_service_report(period, by, facts)
 

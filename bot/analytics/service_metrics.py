@@ -3,24 +3,19 @@ rates, first-contact resolution, SLA breaches), computed from facts (pure: no I/
 
 from __future__ import annotations
 
-import bisect
-from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
 
 from bot.analytics.model import GroupBy, ScoreStats, ServiceReport, ServiceRow
 from bot.analytics.period import Period
 from bot.analytics.stats import Rate, Spread
 from bot.domain.report_ports import (
     ChannelConversations,
-    ContactTouch,
     HandoffFact,
-    KbAnswerFact,
+    SelfServiceCount,
     SurveyFact,
 )
 
-COME_BACK_WINDOW = timedelta(days=7)
 RESOLVED_REASONS = frozenset({"closed", "back_to_bot"})  # an agent finished the chat
 NO_AGENT, NO_TEAM, NO_FUNNEL, NO_CHANNEL = "(no agent)", "(no team)", "(no funnel)", "(unknown)"
 
@@ -30,28 +25,7 @@ class ServiceFacts:
     handoffs: Sequence[HandoffFact]
     surveys: Sequence[SurveyFact]
     conversations: Sequence[ChannelConversations]
-    kb_answers: Sequence[KbAnswerFact]
-    touches: Sequence[ContactTouch]  # the period and the 7 days after it
-
-
-class Touches:
-    """When each contact came back, to ask "again within 7 days after this moment?"."""
-
-    def __init__(self, touches: Iterable[ContactTouch]) -> None:
-        self._all: dict[int, list[datetime]] = defaultdict(list)
-        self._handoffs: dict[int, list[datetime]] = defaultdict(list)
-        for touch in touches:
-            self._all[touch.contact_id].append(touch.at)
-            if touch.handoff:
-                self._handoffs[touch.contact_id].append(touch.at)
-        for times in (*self._all.values(), *self._handoffs.values()):
-            times.sort()
-
-    def came_back(self, contact_id: int, after: datetime, handoffs_only: bool = False) -> bool:
-        """Whether the contact was touched in `(after, after + 7 days]`."""
-        times = (self._handoffs if handoffs_only else self._all).get(contact_id, [])
-        index = bisect.bisect_right(times, after)
-        return index < len(times) and times[index] <= after + COME_BACK_WINDOW
+    self_service: Sequence[SelfServiceCount]
 
 
 def _handoff_key(by: GroupBy) -> Callable[[HandoffFact], str] | None:
@@ -75,11 +49,10 @@ def survey_group_key(by: GroupBy) -> Callable[[SurveyFact], str]:
 
 
 def build_service_report(period: Period, by: GroupBy | None, facts: ServiceFacts) -> ServiceReport:
-    touches = Touches(facts.touches)
-    total = _row(None, None, facts, touches)
+    total = _row(None, None, facts)
     if by is None:
         return ServiceReport(period, None, total, [])
-    rows = [_row(name, by, _only(facts, by, name), touches) for name in _groups(by, facts)]
+    rows = [_row(name, by, _only(facts, by, name)) for name in _groups(by, facts)]
     return ServiceReport(period, by, total, rows)
 
 
@@ -90,7 +63,7 @@ def _groups(by: GroupBy, facts: ServiceFacts) -> list[str]:
         names.update(handoff_key(h) for h in facts.handoffs)
     if by is GroupBy.CHANNEL:
         names.update(c.channel for c in facts.conversations)
-        names.update(a.channel for a in facts.kb_answers)
+        names.update(a.channel for a in facts.self_service)
     return sorted(names)
 
 
@@ -102,14 +75,11 @@ def _only(facts: ServiceFacts, by: GroupBy, name: str) -> ServiceFacts:
         handoffs=[h for h in facts.handoffs if handoff_key is not None and handoff_key(h) == name],
         surveys=[s for s in facts.surveys if survey_key(s) == name],
         conversations=[c for c in facts.conversations if channel and c.channel == name],
-        kb_answers=[a for a in facts.kb_answers if channel and a.channel == name],
-        touches=facts.touches,
+        self_service=[a for a in facts.self_service if channel and a.channel == name],
     )
 
 
-def _row(
-    group: str | None, by: GroupBy | None, facts: ServiceFacts, touches: Touches
-) -> ServiceRow:
+def _row(group: str | None, by: GroupBy | None, facts: ServiceFacts) -> ServiceRow:
     """Hand-off metrics apply to every grouping but the funnel (a hand-off has no funnel);
     conversation and knowledge-base metrics only to the whole period and per channel."""
     per_handoff = by is not GroupBy.FUNNEL
@@ -121,10 +91,8 @@ def _row(
         first_response=first_response(handoffs) if per_handoff else None,
         resolution=resolution(handoffs) if per_handoff else None,
         handoff_rate=handoff_rate(facts.conversations) if per_channel else None,
-        self_service=self_service(facts.kb_answers, touches) if per_channel else None,
-        first_contact_resolution=(
-            first_contact_resolution(handoffs, touches) if per_handoff else None
-        ),
+        self_service=self_service(facts.self_service) if per_channel else None,
+        first_contact_resolution=(first_contact_resolution(handoffs) if per_handoff else None),
         sla_breaches=sla_breaches(handoffs) if per_handoff else None,
     )
 
@@ -142,21 +110,17 @@ def scores(surveys: Iterable[SurveyFact]) -> ScoreStats:
 
 
 def first_response(handoffs: Iterable[HandoffFact]) -> Spread:
-    return Spread.of(
-        [
-            (h.first_response_at - h.requested_at).total_seconds()
-            for h in handoffs
-            if h.first_response_at is not None
-        ]
-    )
+    waits = [h.first_response_seconds for h in handoffs]
+    return Spread.of([seconds for seconds in waits if seconds is not None])
 
 
 def resolution(handoffs: Iterable[HandoffFact]) -> Spread:
+    """Hand-offs an agent finished (closed, or gave back to the bot): request to close."""
     return Spread.of(
         [
-            (h.closed_at - h.requested_at).total_seconds()
+            h.closed_seconds
             for h in handoffs
-            if h.closed_at is not None and h.close_reason in RESOLVED_REASONS
+            if h.closed_seconds is not None and h.close_reason in RESOLVED_REASONS
         ]
     )
 
@@ -166,28 +130,19 @@ def handoff_rate(conversations: Iterable[ChannelConversations]) -> Rate:
     return Rate(sum(c.handed_off for c in rows), sum(c.conversations for c in rows))
 
 
-def self_service(answers: Iterable[KbAnswerFact], touches: Touches) -> Rate:
+def self_service(counts: Iterable[SelfServiceCount]) -> Rate:
     """Answered by the bot, not called unhelpful, and the contact did not come back (a new
     conversation or a hand-off) within 7 days."""
-    rows = list(answers)
-    resolved = sum(
-        1 for a in rows if a.helpful is not False and not touches.came_back(a.contact_id, a.at)
-    )
-    return Rate(resolved, len(rows))
+    rows = list(counts)
+    return Rate(sum(c.resolved for c in rows), sum(c.answered for c in rows))
 
 
-def first_contact_resolution(handoffs: Iterable[HandoffFact], touches: Touches) -> Rate:
+def first_contact_resolution(handoffs: Iterable[HandoffFact]) -> Rate:
     """Closed by an agent, and no new hand-off of the contact within 7 days of the close."""
-    closed = [h for h in handoffs if h.close_reason == "closed" and h.closed_at is not None]
-    resolved = sum(
-        1
-        for h in closed
-        if h.closed_at is not None
-        and not touches.came_back(h.contact_id, h.closed_at, handoffs_only=True)
-    )
-    return Rate(resolved, len(closed))
+    closed = [h for h in handoffs if h.close_reason == "closed" and h.closed_seconds is not None]
+    return Rate(sum(1 for h in closed if not h.asked_again), len(closed))
 
 
 def sla_breaches(handoffs: Iterable[HandoffFact]) -> Rate:
-    with_target = [h for h in handoffs if h.sla_due_at is not None]
-    return Rate(sum(1 for h in with_target if h.sla_breached_at is not None), len(with_target))
+    with_target = [h for h in handoffs if h.has_sla]
+    return Rate(sum(1 for h in with_target if h.sla_breached), len(with_target))

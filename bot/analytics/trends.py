@@ -33,9 +33,9 @@ def first_response_trend(
     first response)."""
     waits: dict[date, list[float]] = defaultdict(list)
     for handoff in handoffs:
-        if handoff.first_response_at is not None:
-            seconds = (handoff.first_response_at - handoff.requested_at).total_seconds()
-            waits[period.bucket_of(handoff.requested_at, bucket)].append(seconds)
+        if handoff.first_response_seconds is not None:
+            day = period.bucket_of(handoff.requested_at, bucket)
+            waits[day].append(handoff.first_response_seconds)
     return [
         TrendPoint(start, quantile(waits.get(start, []), 0.5), len(waits.get(start, [])))
         for start in period.buckets(bucket)

@@ -16,14 +16,17 @@ from bot.domain.ports import UnitOfWork
 
 @dataclass(frozen=True, slots=True)
 class FunnelStepCount:
-    """Enrollments of the cohort with at least one funnel-log row of `kind` at `step_id`."""
+    """Enrollments of the cohort at one step of a funnel (and variant), each counted once."""
 
     funnel_id: str
     variant: str | None
     step_id: str | None
-    kind: str  # a FunnelLogKind value
-    enrollments: int
-    first_log_id: int  # the step's first row ever: its place when the funnel file is unknown
+    reached: int  # with any funnel-log row at the step
+    sent: int  # with a `sent` or `notified` row
+    button: int  # with a `button` row
+    replied: int  # with a `replied` row
+    goal: int  # with a `goal` row
+    first_log_id: int  # the step's first row: its place when the funnel file is unknown
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,17 +58,19 @@ class EnrollmentOrigin:
 
 @dataclass(frozen=True, slots=True)
 class HandoffFact:
-    contact_id: int
+    """A hand-off requested in the period; durations in seconds from `requested_at`."""
+
     channel: str
     team: str
     agent_id: int | None
     agent_name: str | None
     requested_at: datetime
-    first_response_at: datetime | None
-    closed_at: datetime | None
+    first_response_seconds: float | None  # None: no person answered yet
+    closed_seconds: float | None  # None: still open
     close_reason: str | None
-    sla_due_at: datetime | None
-    sla_breached_at: datetime | None
+    has_sla: bool  # a first-response target was set
+    sla_breached: bool
+    asked_again: bool  # the contact requested another hand-off within 7 days after the close
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,22 +93,14 @@ class ChannelConversations:
 
 
 @dataclass(frozen=True, slots=True)
-class KbAnswerFact:
-    """A question the bot answered with an article, and what the customer said of it."""
+class SelfServiceCount:
+    """Questions the bot answered with an article, per channel of the conversation."""
 
-    contact_id: int
     channel: str
-    at: datetime
-    helpful: bool | None  # None: the customer did not press Yes or No
-
-
-@dataclass(frozen=True, slots=True)
-class ContactTouch:
-    """A contact came back: a hand-off was requested or a conversation was opened."""
-
-    contact_id: int
-    at: datetime
-    handoff: bool  # False: a conversation was opened
+    answered: int
+    # Of them: the customer did not press "No", and neither opened a new conversation nor
+    # requested a hand-off within 7 days after the answer.
+    resolved: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,7 +126,7 @@ class RetentionCount:
 
 class ReportRepository(Protocol):
     async def funnel_step_counts(self, start: datetime, end: datetime) -> list[FunnelStepCount]:
-        """Per funnel, variant, step and log kind, for enrollments entered in the period."""
+        """Per funnel, variant and step, for the enrollments that entered in the period."""
         ...
 
     async def funnel_outcomes(self, start: datetime, end: datetime) -> list[FunnelOutcomeCount]: ...
@@ -159,11 +156,7 @@ class ReportRepository(Protocol):
         """Conversations opened in the period, per channel."""
         ...
 
-    async def kb_answers(self, start: datetime, end: datetime) -> list[KbAnswerFact]: ...
-
-    async def contact_touches(self, start: datetime, end: datetime) -> list[ContactTouch]:
-        """Hand-offs requested and conversations opened in the period, oldest first."""
-        ...
+    async def self_service(self, start: datetime, end: datetime) -> list[SelfServiceCount]: ...
 
     async def article_counts(self, start: datetime, end: datetime) -> list[ArticleCount]: ...
 

@@ -22,6 +22,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    literal_column,
 )
 
 from bot.storage.types import Id, Json, UTCDateTime
@@ -168,6 +169,16 @@ messages = Table(
     sqlite_autoincrement=True,
 )
 
+# Reports: customers' funnel button presses ("[button] fn:<enrollment>:<step>:<value>", 2 % of
+# their messages) by time; partial, so it holds those rows only and costs nothing on the others.
+_FUNNEL_BUTTON = messages.c.text.like(literal_column("'[button] fn:%'"))
+Index(
+    "ix_messages_funnel_button_created_at",
+    messages.c.created_at,
+    sqlite_where=_FUNNEL_BUTTON,
+    postgresql_where=_FUNNEL_BUTTON,
+)
+
 inbound_updates = Table(
     "inbound_updates",
     metadata,
@@ -281,6 +292,8 @@ handoffs = Table(
     Index("ix_handoffs_agent_id_status", "agent_id", "status"),
     # Reports: hand-offs requested in a period (response times, SLA, resolution).
     Index("ix_handoffs_requested_at", "requested_at"),
+    # Reports: "did this customer ask for a person again within 7 days", one probe per row.
+    Index("ix_handoffs_contact_id_requested_at", "contact_id", "requested_at"),
     sqlite_autoincrement=True,
 )
 
@@ -349,6 +362,8 @@ api_events = Table(
     # The win-back scan walks paid orders in time order: WHERE type = 'order_paid' AND
     # occurred_at in a window ORDER BY occurred_at, id.
     Index("ix_api_events_type_occurred_at_id", "type", "occurred_at", "id"),
+    # Reports: "did this contact pay an order since ..." (retention), one probe per contact.
+    Index("ix_api_events_contact_id_type_occurred_at", "contact_id", "type", "occurred_at"),
     sqlite_autoincrement=True,
 )
 

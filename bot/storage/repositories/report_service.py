@@ -5,19 +5,19 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, case, exists, func, literal, or_, select, union_all
+from sqlalchemy import and_, bindparam, case, exists, func, not_, or_, select
 
 from bot.domain.report_ports import (
     ChannelConversations,
-    ContactTouch,
     HandoffFact,
-    KbAnswerFact,
     RetentionCount,
+    SelfServiceCount,
     SurveyFact,
 )
 from bot.storage.repositories._base import SqlRepository
 from bot.storage.repositories.funnel_scans import ORDER_PAID
 from bot.storage.repositories.report_funnels import between
+from bot.storage.repositories.report_sql import seconds_between, within_a_week_after
 from bot.storage.survey_tables import survey_responses as surveys
 from bot.storage.tables import (
     agents,
@@ -31,19 +31,28 @@ from bot.storage.tables import (
 )
 from bot.storage.types import UTCDateTime
 
+_later = handoffs.alias("later")
+_again = conversations.alias("again")
+_RESOLVED = ("closed", "back_to_bot")
+# The same customer asked for a person again within 7 days after this hand-off was closed.
+_ASKED_AGAIN = exists().where(
+    _later.c.contact_id == handoffs.c.contact_id,
+    _later.c.requested_at > handoffs.c.closed_at,
+    within_a_week_after(_later.c.requested_at, handoffs.c.closed_at),
+)
 _HANDOFFS = (
     select(
-        handoffs.c.contact_id,
         conversations.c.channel,
         handoffs.c.team,
         handoffs.c.agent_id,
         agents.c.name.label("agent_name"),
         handoffs.c.requested_at,
-        handoffs.c.first_response_at,
-        handoffs.c.closed_at,
+        seconds_between(handoffs.c.requested_at, handoffs.c.first_response_at),
+        seconds_between(handoffs.c.requested_at, handoffs.c.closed_at),
         handoffs.c.close_reason,
-        handoffs.c.sla_due_at,
-        handoffs.c.sla_breached_at,
+        handoffs.c.sla_due_at.is_not(None),
+        handoffs.c.sla_breached_at.is_not(None),
+        case((handoffs.c.closed_at.is_not(None) & _ASKED_AGAIN, 1), else_=0),
     )
     .select_from(
         handoffs.join(conversations, conversations.c.id == handoffs.c.conversation_id).outerjoin(
@@ -80,24 +89,40 @@ _CONVERSATIONS = (
     .where(between(conversations.c.opened_at))
     .group_by(conversations.c.channel)
 )
-_KB_ANSWERS = (
+
+
+def _came_back(after: Any) -> Any:
+    """The customer of the kb row opened a conversation or asked for a person within 7 days."""
+    contact = kb_interactions.c.contact_id
+    return or_(
+        exists().where(
+            _again.c.contact_id == contact,
+            _again.c.opened_at > after,
+            within_a_week_after(_again.c.opened_at, after),
+        ),
+        exists().where(
+            _later.c.contact_id == contact,
+            _later.c.requested_at > after,
+            within_a_week_after(_later.c.requested_at, after),
+        ),
+    )
+
+
+_RESOLVED_BY_BOT = and_(
+    kb_interactions.c.helpful.is_not(False), not_(_came_back(kb_interactions.c.created_at))
+)
+_SELF_SERVICE = (
     select(
-        kb_interactions.c.contact_id,
         conversations.c.channel,
-        kb_interactions.c.created_at,
-        kb_interactions.c.helpful,
+        func.count(),
+        func.coalesce(func.sum(case((_RESOLVED_BY_BOT, 1), else_=0)), 0),
     )
     .select_from(
         kb_interactions.join(conversations, conversations.c.id == kb_interactions.c.conversation_id)
     )
     .where(between(kb_interactions.c.created_at), kb_interactions.c.decision == "answered")
+    .group_by(conversations.c.channel)
 )
-_TOUCHES = union_all(
-    select(handoffs.c.contact_id, handoffs.c.requested_at.label("at"), literal(1).label("h"))
-    .where(between(handoffs.c.requested_at)),
-    select(conversations.c.contact_id, conversations.c.opened_at, literal(0))
-    .where(between(conversations.c.opened_at)),
-)  # fmt: skip
 
 # --- retention --------------------------------------------------------------------------------
 
@@ -132,6 +157,11 @@ _RETENTION = select(
 ).group_by(_RETENTION_ROWS.c.origin)
 
 
+def _ms(seconds: float | None) -> float | None:
+    """Seconds to the millisecond: SQLite's `julianday` arithmetic is off by a few µs."""
+    return None if seconds is None else round(float(seconds), 3)
+
+
 class SqlServiceReportQueries(SqlRepository):
     """The service and retention part of `ReportRepository`."""
 
@@ -139,7 +169,12 @@ class SqlServiceReportQueries(SqlRepository):
         return list(await self._conn.execute(statement, params))
 
     async def handoffs(self, start: datetime, end: datetime) -> list[HandoffFact]:
-        return [HandoffFact(*row) for row in await self._rows(_HANDOFFS, start=start, end=end)]
+        rows = await self._rows(_HANDOFFS, start=start, end=end)
+        return [
+            HandoffFact(r[0], r[1], r[2], r[3], r[4], _ms(r[5]), _ms(r[6]), r[7], bool(r[8]),
+                        bool(r[9]), bool(r[10]))
+            for r in rows
+        ]  # fmt: skip
 
     async def survey_answers(self, start: datetime, end: datetime) -> list[SurveyFact]:
         return [SurveyFact(*row) for row in await self._rows(_SURVEYS, start=start, end=end)]
@@ -150,14 +185,9 @@ class SqlServiceReportQueries(SqlRepository):
         rows = await self._rows(_CONVERSATIONS, start=start, end=end)
         return [ChannelConversations(r[0], r[1], int(r[2])) for r in rows]
 
-    async def kb_answers(self, start: datetime, end: datetime) -> list[KbAnswerFact]:
-        rows = await self._rows(_KB_ANSWERS, start=start, end=end)
-        return [KbAnswerFact(*row) for row in rows]
-
-    async def contact_touches(self, start: datetime, end: datetime) -> list[ContactTouch]:
-        # The union's `at` has the first SELECT's type (UTCDateTime): aware datetimes on both.
-        rows = await self._rows(_TOUCHES, start=start, end=end)
-        return sorted((ContactTouch(r[0], r[1], bool(r[2])) for r in rows), key=lambda t: t.at)
+    async def self_service(self, start: datetime, end: datetime) -> list[SelfServiceCount]:
+        rows = await self._rows(_SELF_SERVICE, start=start, end=end)
+        return [SelfServiceCount(r[0], r[1], int(r[2])) for r in rows]
 
     async def retention(
         self, start: datetime, end: datetime, active_since: datetime

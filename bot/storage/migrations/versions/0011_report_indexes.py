@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0011"
@@ -25,6 +26,8 @@ INDEXES = (
     ("ix_enrollments_entered_at", "enrollments", ["entered_at"]),
     # Response and resolution times, SLA breaches, first-contact resolution.
     ("ix_handoffs_requested_at", "handoffs", ["requested_at"]),
+    # "Did this customer ask for a person again within 7 days": one probe per row.
+    ("ix_handoffs_contact_id_requested_at", "handoffs", ["contact_id", "requested_at"]),
     # Hand-off rate; "came back within 7 days" for self-service resolution.
     ("ix_conversations_opened_at", "conversations", ["opened_at"]),
     # CSAT and NPS, and their trends.
@@ -37,14 +40,30 @@ INDEXES = (
         "messages",
         ["contact_id", "direction", "created_at"],
     ),
+    # ...or paid an order since (the type-led index would walk every recent order per contact).
+    (
+        "ix_api_events_contact_id_type_occurred_at",
+        "api_events",
+        ["contact_id", "type", "occurred_at"],
+    ),
 )
+
+
+# Funnel button presses among the customers' messages: a partial index holds only them.
+BUTTON_INDEX = "ix_messages_funnel_button_created_at"
+FUNNEL_BUTTON = "text LIKE '[button] fn:%'"
 
 
 def upgrade() -> None:
     for name, table, columns in INDEXES:
         op.create_index(name, table, columns)
+    where = sa.text(FUNNEL_BUTTON)
+    op.create_index(
+        BUTTON_INDEX, "messages", ["created_at"], sqlite_where=where, postgresql_where=where
+    )
 
 
 def downgrade() -> None:
+    op.drop_index(BUTTON_INDEX, table_name="messages")
     for name, table, _columns in reversed(INDEXES):
         op.drop_index(name, table_name=table)
