@@ -12,7 +12,14 @@ from bot.events.parsing import EventError
 from bot.events.service import EventsService
 from bot.privacy import ContactNotFoundError, PrivacyService, parse_person_ref
 from bot.storage.survey_tables import survey_responses
-from bot.storage.tables import api_events, enrollments, funnel_log, outbox, privacy_audit
+from bot.storage.tables import (
+    api_events,
+    conversation_events,
+    enrollments,
+    funnel_log,
+    outbox,
+    privacy_audit,
+)
 from bot.storage.uow import Storage
 from tests.privacy.world import Person, dump_database, person, store_agent, store_person
 
@@ -171,3 +178,25 @@ async def test_the_shop_cannot_give_a_forgotten_contact_identifiers_again(
     # By the shop's identifiers the person is somebody new, with nothing of the old record.
     accepted = await events.ingest(body("e2", {"email": victim.secrets["email"]}))
     assert accepted.contact_created and accepted.event.contact_id != victim.contact_id
+
+
+async def test_event_data_keeps_what_reports_read_and_drops_the_rest(
+    storage: Storage, clock: FakeClock
+) -> None:
+    victim, bystander = await _world(storage, clock)
+    await PrivacyService(storage.uow, clock).forget(parse_person_ref(str(victim.contact_id)), "x")
+
+    def data_of(who: Person) -> sa.Select[tuple[object]]:
+        return (
+            sa.select(conversation_events.c.data)
+            .where(conversation_events.c.conversation_id == who.conversation_id)
+            .order_by(conversation_events.c.id)
+        )
+
+    assert [row[0] for row in await _rows(storage, data_of(victim))] == [
+        {"team": "support"},
+        {"reason": "asked"},  # the customer's tags dropped
+        {"alert": "low_score", "score": 2},  # their comment dropped
+    ]
+    theirs = [row[0] for row in await _rows(storage, data_of(bystander))]
+    assert theirs[2]["comment"] == bystander.secrets["survey comment"]

@@ -197,10 +197,16 @@ async def _support(conn: Any, who: Person, at: datetime, agent_id: int) -> None:
         reason="customer_asked", status="with_agent", priority=0, requested_at=at,
         declined_by=[], agent_id=agent_id, desk_title=s["desk title"], summary=s["summary"],
     )  # fmt: skip
-    await _insert(
-        conn, conversation_events, conversation_id=conv, handoff_id=handoff,
-        kind="customer_message", at=at, text=s["event text"], data={"team": "support"},
-    )  # fmt: skip
+    for kind, text, data in (
+        ("customer_message", s["event text"], {"team": "support"}),
+        ("handoff_requested", s["summary"], {"reason": "asked", "tags": [s["tag"]]}),
+        ("low_score", "Low score 2/5", {"alert": "low_score", "score": 2,
+                                        "comment": s["survey comment"]}),
+    ):  # fmt: skip
+        await _insert(
+            conn, conversation_events, conversation_id=conv, handoff_id=handoff, kind=kind,
+            at=at, text=text, data=data,
+        )  # fmt: skip
     await _insert(
         conn, held_replies, handoff_id=handoff, conversation_id=conv, agent_id=agent_id,
         text=s["held reply"], status="approved", created_at=at, final_text=s["held final"],

@@ -16,6 +16,7 @@ from sqlalchemy.sql import Executable
 from sqlalchemy.sql.elements import BindParameter
 
 from bot.storage.repositories._base import SqlRepository, binds
+from bot.storage.repositories.privacy_map import EVENT_DATA_KEPT
 from bot.storage.repositories.privacy_rows import (
     PersonKeys,
     inbound_rows_of,
@@ -85,39 +86,81 @@ _IDENTITY_KEYS = select(
 _OUTBOX_KEYS = select(outbox.c.id, outbox.c.key).where(outbox.c.contact_id == _CONTACT)
 _AUDIT = privacy_audit.insert().values(binds(privacy_audit, "action", "contact_id", "actor", "at"))
 
-_ERASE: tuple[Executable, ...] = (
-    contacts.update()
-    .where(contacts.c.id == _CONTACT)
-    .values(binds(contacts, "display_name", "attributes", "updated_at"))
-    .values(timezone=None, start_payload=None, external_id=None, phone=None, email=None)
-    .values(opted_out=True, blocked=True),
-    channel_identities.delete().where(channel_identities.c.contact_id == _CONTACT),
-    messages.update()
-    .where(messages.c.contact_id == _CONTACT)
-    .values(text="", channel_message_id=None),
-    outbox.update()
-    .where(outbox.c.contact_id == _CONTACT)
-    .values(binds(outbox, "buttons"))
-    .values(text="", address="", channel_message_id=None),
-    kb_interactions.update().where(kb_interactions.c.contact_id == _CONTACT).values(question=""),
-    handoffs.update()
-    .where(handoffs.c.contact_id == _CONTACT)
-    .values(desk_title=None, summary=None),
+# Each statement with the parameters it takes besides `of_contact`: only those are passed,
+# since SQLAlchemy would SET any other parameter named like a column of the table (see `_base`).
+_ERASE: tuple[tuple[Executable, tuple[str, ...]], ...] = (
+    (
+        contacts.update()
+        .where(contacts.c.id == _CONTACT)
+        .values(binds(contacts, "display_name", "attributes", "updated_at"))
+        .values(timezone=None, start_payload=None, external_id=None, phone=None, email=None)
+        .values(opted_out=True, blocked=True),
+        ("display_name", "attributes", "updated_at"),
+    ),
+    (channel_identities.delete().where(channel_identities.c.contact_id == _CONTACT), ()),
+    (
+        messages.update()
+        .where(messages.c.contact_id == _CONTACT)
+        .values(text="", channel_message_id=None),
+        (),
+    ),
+    (
+        outbox.update()
+        .where(outbox.c.contact_id == _CONTACT)
+        .values(binds(outbox, "buttons"))
+        .values(text="", address="", channel_message_id=None),
+        ("buttons",),
+    ),
+    (
+        kb_interactions.update()
+        .where(kb_interactions.c.contact_id == _CONTACT)
+        .values(question=""),
+        (),
+    ),
+    (
+        handoffs.update()
+        .where(handoffs.c.contact_id == _CONTACT)
+        .values(desk_title=None, summary=None),
+        (),
+    ),
+    (
+        conversation_events.update()
+        .where(conversation_events.c.conversation_id.in_(_CONVERSATIONS_OF.scalar_subquery()))
+        .values(text=None),
+        (),
+    ),
+    (
+        held_replies.update()
+        .where(held_replies.c.conversation_id.in_(_CONVERSATIONS_OF.scalar_subquery()))
+        .values(text="", final_text=None),
+        (),
+    ),
+    (
+        api_events.update()
+        .where(api_events.c.contact_id == _CONTACT)
+        .values(binds(api_events, "data")),
+        ("data",),
+    ),
+    (
+        enrollments.update()
+        .where(enrollments.c.contact_id == _CONTACT)
+        .values(binds(enrollments, "event", "variables")),
+        ("event", "variables"),
+    ),
+    (
+        survey_responses.update()
+        .where(survey_responses.c.contact_id == _CONTACT)
+        .values(comment=None, awaiting_comment=False, follow_up_pending=False),
+        (),
+    ),
+)
+_EVENT_DATA_OF = select(conversation_events.c.id, conversation_events.c.data).where(
+    conversation_events.c.conversation_id.in_(_CONVERSATIONS_OF.scalar_subquery())
+)
+_SET_EVENT_DATA = (
     conversation_events.update()
-    .where(conversation_events.c.conversation_id.in_(_CONVERSATIONS_OF.scalar_subquery()))
-    .values(text=None),
-    held_replies.update()
-    .where(held_replies.c.conversation_id.in_(_CONVERSATIONS_OF.scalar_subquery()))
-    .values(text="", final_text=None),
-    api_events.update()
-    .where(api_events.c.contact_id == _CONTACT)
-    .values(binds(api_events, "data")),
-    enrollments.update()
-    .where(enrollments.c.contact_id == _CONTACT)
-    .values(binds(enrollments, "event", "variables")),
-    survey_responses.update()
-    .where(survey_responses.c.contact_id == _CONTACT)
-    .values(comment=None, awaiting_comment=False, follow_up_pending=False),
+    .where(conversation_events.c.id == bindparam("row_id"))
+    .values(binds(conversation_events, "data"))
 )
 # Work that was waiting for the person ends with the reason, so nothing acts on them later.
 _CLOSE_OPEN_WORK: tuple[Executable, ...] = (
@@ -199,18 +242,28 @@ class SqlPrivacyRepository(SqlRepository):
             params = {"of_contact": contact_id, "processed_at": at}
             counts["closed"] += (await self._conn.execute(statement, params)).rowcount
         await self._rekey_outbox(contact_id, keys.webchat)
-        params = {
-            "of_contact": contact_id, "display_name": FORGOTTEN_NAME,
-            "attributes": attributes, "updated_at": at,
+        values = {
+            "display_name": FORGOTTEN_NAME, "attributes": attributes, "updated_at": at,
             "buttons": [], "data": {}, "event": {}, "variables": {},
         }  # fmt: skip
-        for statement in _ERASE:
+        for statement, names in _ERASE:
+            params = {"of_contact": contact_id, **{name: values[name] for name in names}}
             await self._conn.execute(statement, params)
+        await self._scrub_event_data(contact_id)
         counts["inbound_updates"] = await self._erase_inbound(inbound, at)
         if settings_keys:
             result = await self._conn.execute(_DELETE_SETTINGS, {"keys": settings_keys})
             counts["settings"] = result.rowcount
         return counts
+
+    async def _scrub_event_data(self, contact_id: int) -> None:
+        """Keep only the event data reports read (team, reason, score, ...): a hand-off carries
+        the customer's tags, a low-score alert their comment, and what comes next is unknown."""
+        rows = await self._conn.execute(_EVENT_DATA_OF, {"of_contact": contact_id})
+        for row in list(rows):
+            kept = {key: value for key, value in row.data.items() if key in EVENT_DATA_KEPT}
+            if kept != row.data:
+                await self._conn.execute(_SET_EVENT_DATA, {"row_id": row.id, "data": kept})
 
     async def _rekey_outbox(self, contact_id: int, tokens: frozenset[str]) -> None:
         if not tokens:
