@@ -120,52 +120,41 @@ def signed(value: float | None) -> str:
     return "–" if value is None else f"{value:+.0f}"
 
 
+def rate_tile(key: str, name: str, rate: Rate | None, of_what: str) -> Tile:
+    return Tile(key, name, rate_value(rate), rate_detail(rate, of_what))
+
+
+def spread_tile(key: str, name: str, spread: Spread | None, counted: str) -> Tile:
+    median = spread.median if spread is not None else None
+    return Tile(key, name, seconds_label(median), spread_detail(spread, counted))
+
+
+def sla_tile(breaches: Rate | None) -> Tile:
+    """How many missed the first-response target: a count reads better than a share here."""
+    if breaches is None or not breaches.whole:
+        return Tile("sla", "SLA breaches", "–", NO_DATA)
+    detail = f"of {breaches.whole} with a target ({percent_label(breaches.percent)})"
+    return Tile("sla", "SLA breaches", str(breaches.part), detail)
+
+
 def service_tiles(report: ServiceReport) -> tuple[Tile, ...]:
     total = report.total
-    scores, sla = total.scores, total.sla_breaches
-    first, resolved = total.first_response, total.resolution
-    sla_detail = NO_DATA
-    if sla is not None and sla.whole:
-        sla_detail = f"of {sla.whole} with a target ({percent_label(sla.percent)})"
+    scores = total.scores
+    nps_detail = f"{scores.nps_answers} answers" if scores.nps_answers else NO_DATA
     return (
-        Tile("csat", "CSAT", rate_value(scores.csat), rate_detail(scores.csat, "scored 4–5")),
-        Tile(
-            "nps",
-            "NPS",
-            signed(scores.nps),
-            f"{scores.nps_answers} answers" if scores.nps_answers else NO_DATA,
-        ),
-        Tile(
-            "first_response",
-            "First response",
-            seconds_label(first.median if first else None),
-            spread_detail(first, "chats"),
-        ),
-        Tile(
-            "resolution",
-            "Resolution",
-            seconds_label(resolved.median if resolved else None),
-            spread_detail(resolved, "resolved"),
-        ),
-        Tile(
-            "handoff",
-            "Hand-off rate",
-            rate_value(total.handoff_rate),
-            rate_detail(total.handoff_rate, "conversations"),
-        ),
-        Tile(
-            "self_service",
-            "Self-service",
-            rate_value(total.self_service),
-            rate_detail(total.self_service, "bot answers"),
-        ),
-        Tile(
+        rate_tile("csat", "CSAT", scores.csat, "scored 4–5"),
+        Tile("nps", "NPS", signed(scores.nps), nps_detail),
+        spread_tile("first_response", "First response", total.first_response, "chats"),
+        spread_tile("resolution", "Resolution", total.resolution, "resolved"),
+        rate_tile("handoff", "Hand-off rate", total.handoff_rate, "conversations"),
+        rate_tile("self_service", "Self-service", total.self_service, "bot answers"),
+        rate_tile(
             "first_contact",
             "First-contact resolution",
-            rate_value(total.first_contact_resolution),
-            rate_detail(total.first_contact_resolution, "closed chats"),
+            total.first_contact_resolution,
+            "closed chats",
         ),
-        Tile("sla", "SLA breaches", str(sla.part) if sla and sla.whole else "–", sla_detail),
+        sla_tile(total.sla_breaches),
     )
 
 
