@@ -15,6 +15,7 @@ from aiogram import Bot
 from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from bot.analytics import ReportService
 from bot.channels.agent_desk.client import DeskConfig
 from bot.channels.agent_desk.desk import AgentDesk
 from bot.channels.telegram.client import build_bot
@@ -66,6 +67,7 @@ from bot.surveys.catalog import SurveyLibrary
 from bot.surveys.service import SurveyRules, SurveyService
 from bot.web.app import build_web_app
 from bot.web.console import setup_console
+from bot.web.console.context import ReportsFor
 from bot.web.events_routes import add_events_routes
 from bot.web.webchat_routes import add_webchat_routes
 
@@ -429,6 +431,7 @@ def build_nudge(settings: Settings, clock: Clock | None = None) -> Nudge:
             secure_cookies=(settings.web.public_url or "").startswith("https://"),
             on_outbox=wake_after_action,
             follow_ups=surveys,
+            reports=_reports_for(settings, clock, library),
         )
     events_secret = settings.secrets.events_secret
     signing_key = events_secret.get_secret_value() if events_secret else None
@@ -604,6 +607,16 @@ def _funnel_parts(
         batch_size=config.batch_size,
     )
     return library, runner
+
+
+def _reports_for(settings: Settings, clock: Clock, library: FunnelLibrary) -> ReportsFor:
+    """The console dashboard's reports: in the funnels' time zone, steps in file order."""
+
+    def step_order() -> dict[str, list[str]]:
+        return {funnel.id: [step.id for step in funnel.steps] for funnel in library.current()}
+
+    zone = settings.funnels.timezone
+    return lambda uows: ReportService(uows, clock, zone, step_order=step_order)
 
 
 def _rate_limits(settings: Settings) -> RateLimits:
