@@ -21,7 +21,7 @@ FUNNEL_BARS = 400.0  # the widest bar (everyone who entered); the counts follow 
 FUNNEL_ROW = 40.0
 FUNNEL_BAR_HEIGHT = 28.0
 MIN_VISIBLE = 2.0  # a step someone reached never disappears, however few they were
-LABEL_CHARS = 22
+LABEL_CHARS = 18  # about 130 px of 13 px text: what fits before the bars
 
 # The trend charts' coordinate system.
 TREND_WIDTH = 520.0

@@ -9,6 +9,7 @@ import pytest
 from bot.web.console.charts import (
     FUNNEL_BARS,
     FUNNEL_LABELS,
+    LABEL_CHARS,
     MAX_VALUE_LABELS,
     MIN_VISIBLE,
     PLOT_BOTTOM,
@@ -75,7 +76,7 @@ def test_long_step_names_are_shortened() -> None:
     assert short_label("a" * 30, 10) == "a" * 9 + "…"
     assert short_label("hello", 10) == "hello"
     chart = funnel_chart([("x" * 40, 1)], entered=1)
-    assert chart.bars[0].step == "x" * 40 and len(chart.bars[0].label) == 22
+    assert chart.bars[0].step == "x" * 40 and len(chart.bars[0].label) == LABEL_CHARS
 
 
 def test_percent_trend_columns_scale_from_the_bottom() -> None:
