@@ -88,11 +88,11 @@ async def test_forget_cancels_pending_work_with_a_reason(
     assert (status, reason, due) == ("exited", "contact forgotten", None)
     log = await _rows(
         storage,
-        sa.select(funnel_log.c.kind, funnel_log.c.detail).where(
-            funnel_log.c.contact_id == victim.contact_id
-        ),
+        sa.select(funnel_log.c.kind, funnel_log.c.detail)
+        .where(funnel_log.c.contact_id == victim.contact_id)
+        .order_by(funnel_log.c.id),
     )
-    assert log == [("entered", None), ("exited", "contact forgotten")]
+    assert log == [("entered", None), ("replied", None), ("exited", "contact forgotten")]
     [(event_status, error)] = await _rows(
         storage,
         sa.select(api_events.c.status, api_events.c.error).where(

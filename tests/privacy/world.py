@@ -87,6 +87,7 @@ def person(marker: str, telegram_id: int) -> Person:
         "enrollment event": f"{m}-cart-993",
         "enrollment variable": f"first-{m}",
         "button data": f"btn-{m}",
+        "funnel reply": f"yes please, {m} wants it",
     }
     return Person(marker=marker, telegram_id=telegram_id, secrets=secrets)
 
@@ -235,10 +236,11 @@ async def _marketing(conn: Any, who: Person, at: datetime) -> None:
         step_id="hello", due_at=at + timedelta(hours=1), event={"cart": s["enrollment event"]},
         variables={"first": s["enrollment variable"]}, entered_at=at, updated_at=at, version=1,
     )  # fmt: skip
-    await _insert(
-        conn, funnel_log, enrollment_id=who.enrollment_id, funnel_id="welcome", contact_id=cid,
-        step_id="hello", kind="entered", at=at,
-    )  # fmt: skip
+    for kind, detail in (("entered", None), ("replied", s["funnel reply"])):
+        await _insert(
+            conn, funnel_log, enrollment_id=who.enrollment_id, funnel_id="welcome",
+            contact_id=cid, step_id="hello", kind=kind, detail=detail, at=at,
+        )  # fmt: skip
     await _insert(
         conn, coupon_codes, pool="welcome", code=f"CODE-{cid}", contact_id=cid, assigned_at=at
     )

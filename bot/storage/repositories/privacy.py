@@ -16,7 +16,7 @@ from sqlalchemy.sql import Executable
 from sqlalchemy.sql.elements import BindParameter
 
 from bot.storage.repositories._base import SqlRepository, binds
-from bot.storage.repositories.privacy_map import EVENT_DATA_KEPT
+from bot.storage.repositories.privacy_map import EVENT_DATA_KEPT, FUNNEL_DETAIL_KEPT
 from bot.storage.repositories.privacy_rows import (
     PersonKeys,
     inbound_rows_of,
@@ -146,6 +146,12 @@ _ERASE: tuple[tuple[Executable, tuple[str, ...]], ...] = (
         .where(enrollments.c.contact_id == _CONTACT)
         .values(binds(enrollments, "event", "variables")),
         ("event", "variables"),
+    ),
+    (
+        funnel_log.update()
+        .where(funnel_log.c.contact_id == _CONTACT, funnel_log.c.kind.not_in(FUNNEL_DETAIL_KEPT))
+        .values(detail=None),
+        (),
     ),
     (
         survey_responses.update()

@@ -35,6 +35,13 @@ EVENT_DATA_KEPT = frozenset(
      "alert", "response_id", "survey", "kind", "score", "about_agent_id"}
 )  # fmt: skip
 
+# The funnel log kinds whose `detail` a forget keeps: reasons and names written by Nudge. Any
+# other kind loses its detail (today: `replied`, which holds the start of the customer's reply).
+FUNNEL_DETAIL_KEPT = (
+    "entered", "sent", "notified", "delayed", "skipped", "waited", "button", "exited",
+    "completed", "expired", "failed", "goal",
+)  # fmt: skip
+
 TABLE_PRIVACY: dict[str, TablePrivacy] = {
     "contacts": TablePrivacy(
         Handling.ANONYMISED,
@@ -87,7 +94,11 @@ TABLE_PRIVACY: dict[str, TablePrivacy] = {
         'open ones exited ("contact forgotten"); trigger events and variables emptied',
     ),
     "coupon_codes": TablePrivacy(Handling.KEPT, "a code handed to the (now anonymous) contact"),
-    "funnel_log": TablePrivacy(Handling.KEPT, "steps, kinds and times; an exit line is added"),
+    "funnel_log": TablePrivacy(
+        Handling.ERASED,
+        "the customer's words in `replied` lines emptied; steps, kinds, reasons and times kept;"
+        " an exit line is added",
+    ),
     "survey_responses": TablePrivacy(
         Handling.ERASED, "comments emptied; open ones expired; scores kept for reports"
     ),
