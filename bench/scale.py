@@ -53,10 +53,20 @@ class Run:
     cpu_postgres: float
     duplicates: int
     lost: int
+    load: float  # the machine's 1-minute load average at the end of the run
+
+    @property
+    def per_worker_cpu_second(self) -> float:
+        """Rows per CPU-second of the workers: what coordination costs, whatever the load."""
+        return self.rows / self.cpu_workers
 
     @property
     def per_second(self) -> float:
         return self.rows / self.seconds
+
+
+def _load() -> float:
+    return float(Path("/proc/loadavg").read_text().split()[0])
 
 
 def postgres_pids() -> list[int]:
@@ -113,7 +123,7 @@ async def measure(workers: int, rows: int, chats: int) -> Run:
     duplicates = sum(times - 1 for times in delivered.values())
     lost = rows - len(delivered)
     spent = [b - a for a, b in zip(before, after, strict=True)]
-    return Run(workers, rows, seconds, *spent, duplicates=duplicates, lost=lost)
+    return Run(workers, rows, seconds, *spent, duplicates=duplicates, lost=lost, load=_load())
 
 
 async def _until_ready(cluster: Cluster, workers: int) -> None:
@@ -140,14 +150,20 @@ def report(runs: list[Run]) -> None:
     reference = runs[0]
     print(machine())
     print(f"{reference.rows} due outbox rows over their chats, rate limits off, PostgreSQL")
-    print("workers  seconds  rows/s  ratio  cpu-s workers  fake API  postgres  dup  lost")
+    print(
+        "workers  seconds  rows/s  ratio  rows/worker-cpu-s  ratio"
+        "  cpu-s: workers  fake API  postgres  load  dup  lost"
+    )
     for run in runs:
         ratio = run.per_second / reference.per_second
+        cpu_ratio = run.per_worker_cpu_second / reference.per_worker_cpu_second
         print(
             f"{run.workers:7d}  {run.seconds:7.2f}  {run.per_second:6.0f}  {ratio:5.2f}"
-            f"  {run.cpu_workers:13.2f}  {run.cpu_api:8.2f}  {run.cpu_postgres:8.2f}"
-            f"  {run.duplicates:3d}  {run.lost:4d}"
+            f"  {run.per_worker_cpu_second:17.0f}  {cpu_ratio:5.2f}"
+            f"  {run.cpu_workers:14.2f}  {run.cpu_api:8.2f}  {run.cpu_postgres:8.2f}"
+            f"  {run.load:4.1f}  {run.duplicates:3d}  {run.lost:4d}"
         )
+    print("(postgres: every PostgreSQL process of the machine, other users' included)")
 
 
 async def main() -> None:
