@@ -110,6 +110,7 @@ class FunnelRunner:
             await uow.commit()
         if not claimed:
             return RunReport()
+        await _let_others_run()  # the claim and its commit were one slice of the loop's time
         try:
             async with self._uow() as uow:
                 # The engine changes the objects it runs: keep the claimed state for a retry.
@@ -135,10 +136,10 @@ class FunnelRunner:
         await ports.preload((e.contact_id for e in batch), now)
         results: list[tuple[Enrollment, int]] = []
         for index, enrollment in enumerate(batch):
-            if index % YIELD_EVERY == YIELD_EVERY - 1:
+            if index % YIELD_EVERY == 0:
                 # On SQLite the statements run inline: without this a whole batch would hold
                 # the event loop; the transaction stays ours (other units of work wait for it).
-                await asyncio.sleep(0)
+                await _let_others_run()
             version = enrollment.version
             funnel = catalog.get(enrollment.funnel_id)
             if funnel is None:
@@ -146,6 +147,7 @@ class FunnelRunner:
             else:
                 enrollment = await engine.on_due(funnel, enrollment, now)
             results.append((enrollment, version))
+        await _let_others_run()  # the saves and the commit are the batch's last slice
         # One statement for the whole batch: a stale worker's rows simply lose the race.
         won = await uow.enrollments.save_many(results)
         for (enrollment, _), ok in zip(results, won, strict=True):
@@ -240,6 +242,13 @@ class FunnelRunner:
             FunnelLogEntry.of(enrollment, FunnelLogKind.ENTERED, now) for enrollment in fresh
         )
         return fresh
+
+
+async def _let_others_run() -> None:
+    """Let the tasks that became ready meanwhile run (web chat, webhooks). One `sleep(0)` is not
+    enough: a task woken by a timer or a socket needs a few loop iterations (see `Pump`)."""
+    for _ in range(3):
+        await asyncio.sleep(0)
 
 
 def _copy(enrollment: Enrollment) -> Enrollment:
