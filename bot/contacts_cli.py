@@ -90,7 +90,11 @@ async def contacts_command(
 
 
 def _confirmed(confirm: Confirm, ref: str) -> bool:
-    answer = confirm(f"Erase everything about {ref}? This cannot be undone. Type 'forget': ")
+    try:
+        answer = confirm(f"Erase everything about {ref}? This cannot be undone. Type 'forget': ")
+    except EOFError:  # no terminal to ask (a script): only --yes goes ahead
+        print("\nno answer: add --yes to forget without being asked", file=sys.stderr)
+        return False
     return answer.strip() == "forget"
 
 

@@ -73,3 +73,14 @@ def test_the_commands_are_listed_in_nudge_help(capsys: pytest.CaptureFixture[str
         main(["contacts", "--help"])
     help_text = capsys.readouterr().out
     assert "export" in help_text and "forget" in help_text
+
+
+async def test_forget_without_a_terminal_needs_yes(
+    sqlite_storage: Storage, sqlite_database_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def no_terminal(_: str) -> str:
+        raise EOFError
+
+    args = build_parser().parse_args(["contacts", "forget", "1"])
+    code = await contacts_command(args, sqlite_database_url, confirm=no_terminal)
+    assert code == 1 and "add --yes" in capsys.readouterr().err
