@@ -146,3 +146,19 @@ async def test_created_at_comes_from_the_storage_clock(storage: Storage, clock: 
     clock.advance(timedelta(days=3))
     contact = await new_contact(storage)
     assert contact.created_at == clock.now()
+
+
+def test_merge_into_moves_every_table_that_belongs_to_a_contact() -> None:
+    """A table added with a contact foreign key must be moved by a merge (or the merge would
+    fail on the key, or leave the rows with a deleted contact)."""
+    from bot.storage.repositories.contacts import _OWNED_TABLES
+    from bot.storage.tables import contacts, metadata
+
+    owning = {
+        table.name
+        for table in metadata.sorted_tables
+        if table is not contacts
+        for key in table.foreign_keys
+        if key.column is contacts.c.id and key.parent.name == "contact_id"
+    }
+    assert owning == {table.name for table in _OWNED_TABLES}

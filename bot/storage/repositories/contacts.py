@@ -17,6 +17,7 @@ from bot.storage.repositories._base import (
     SqlRepository,
     binds,
 )
+from bot.storage.survey_tables import survey_responses
 from bot.storage.tables import (
     api_events,
     channel_identities,
@@ -46,6 +47,7 @@ _OWNED_TABLES = (
     enrollments,
     coupon_codes,
     funnel_log,
+    survey_responses,
 )
 _IDENTIFIERS = ("external_id", "phone", "email")
 
