@@ -67,6 +67,7 @@ class Dispatcher:
         concurrency: int = 64,
         worker_id: str = "local",
         lease: timedelta = DEFAULT_LEASE,
+        record_retry_pause: float = 1.0,
     ) -> None:
         self._uow = uow_factory
         self._gateways = dict(gateways)
@@ -78,6 +79,10 @@ class Dispatcher:
         self.worker_id = worker_id
         self._lease = lease
         self._next_settle: datetime | None = None
+        self._record_retry_pause = record_retry_pause
+        # Retries of storing outcomes fit in half the lease: the rows stay this worker's.
+        pause = max(record_retry_pause, 0.001)
+        self._record_attempts = max(1, int(lease.total_seconds() / 2 / pause))
 
     async def recover(self) -> int:
         """Rows whose worker died mid-send (lease over): outcome unknown, never resent."""
@@ -121,11 +126,26 @@ class Dispatcher:
             await self._recorder.record(uow, held, now)
             await uow.commit()
         outcomes = await self._send_all(ready)
-        async with self._uow() as uow:
-            await self._recorder.record(uow, outcomes, self._clock.now())
-            await uow.commit()
+        await self._store_outcomes(outcomes)
         report.outcomes.update(o.verdict.label for o in [*held, *outcomes])
         return report
+
+    async def _store_outcomes(self, outcomes: list[Outcome]) -> None:
+        """What the channel answered must not be lost to a database outage: the store is
+        tried again (every `record_retry_pause` s, while well within the lease). If it never
+        succeeds the rows stay SENDING and are settled as unknown: never resent, never
+        recorded sent without an answer that said so."""
+        for attempt in range(self._record_attempts):
+            try:
+                async with self._uow() as uow:
+                    await self._recorder.record(uow, outcomes, self._clock.now())
+                    await uow.commit()
+                return
+            except Exception:
+                if attempt + 1 == self._record_attempts:
+                    raise
+                log.exception("storing %d send outcome(s) failed; trying again", len(outcomes))
+                await asyncio.sleep(self._record_retry_pause)
 
     def _screen(self, row: OutboundMessage, contact: Contact | None) -> Verdict | None:
         """Why this row must not go now, or None when it may."""
