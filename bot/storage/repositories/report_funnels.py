@@ -126,9 +126,11 @@ _BUTTON_TEXTS = select(messages.c.text).where(
     messages.c.created_at >= bindparam("since", type_=UTCDateTime()),
     messages.c.text.like(BUTTON_PRESS),
 )
-_ORIGINS = select(enrollments.c.id, enrollments.c.funnel_id, enrollments.c.variant).where(
-    enrollments.c.id.in_(bindparam("ids", expanding=True)), _COHORT
-)
+# By primary key alone; the period is checked on the rows. With the period in the WHERE clause,
+# PostgreSQL walked the period's index and tested every row against the list of ids.
+_ORIGINS = select(
+    enrollments.c.id, enrollments.c.funnel_id, enrollments.c.variant, enrollments.c.entered_at
+).where(enrollments.c.id.in_(bindparam("ids", expanding=True)))
 
 # --- knowledge base ---------------------------------------------------------------------------
 
@@ -192,8 +194,9 @@ class SqlFunnelReportQueries(SqlRepository):
         found: dict[int, EnrollmentOrigin] = {}
         for first in range(0, len(enrollment_ids), _ORIGIN_CHUNK):
             ids = enrollment_ids[first : first + _ORIGIN_CHUNK]
-            for row in await self._rows(_ORIGINS, ids=ids, start=start, end=end):
-                found[row.id] = EnrollmentOrigin(row.funnel_id, row.variant)
+            for row in await self._rows(_ORIGINS, ids=ids):
+                if start <= row.entered_at < end:
+                    found[row.id] = EnrollmentOrigin(row.funnel_id, row.variant)
         return found
 
     async def article_counts(self, start: datetime, end: datetime) -> list[ArticleCount]:
