@@ -142,3 +142,31 @@ async def test_updates_without_a_conversation_key_are_handled_in_order(
     async with storage.uow() as first, storage.uow() as second:
         assert _keys(await first.inbound.claim_pending(1)) == ["1"]
         assert await second.inbound.claim_pending(10) == []
+
+
+async def test_a_starting_worker_leaves_the_rows_of_a_live_one_alone(
+    storage: Storage, clock: FakeClock
+) -> None:
+    from bot.delivery.dispatcher import SETTLE_EVERY, Dispatcher
+    from bot.delivery.ratelimit import RateLimiter, RateLimits
+    from bot.delivery.retry import RetryPolicy
+
+    def worker(name: str) -> Dispatcher:
+        limiter = RateLimiter(RateLimits(25, 1, 20, enabled=False), clock)
+        return Dispatcher(
+            storage.uow, {}, {Channel.TELEGRAM: limiter}, clock, RetryPolicy(),
+            worker_id=name, lease=LEASE,
+        )  # fmt: skip
+
+    [row_id] = await _rows(storage, clock, "1")
+    async with storage.uow() as uow:  # worker a claimed the row and is sending it
+        await uow.outbox.claim_due(clock.now(), 1, worker="a", lease_until=clock.now() + LEASE)
+        await uow.commit()
+    b = worker("b")
+    assert await b.recover() == 0  # b starts: a's row is a's while its lease runs
+    clock.advance(LEASE)  # a died mid-send: its lease ends
+    clock.advance(SETTLE_EVERY)
+    await b.tick()  # b settles it on its next periodic recovery
+    async with storage.uow() as uow:
+        row = await uow.outbox.get(row_id)
+    assert row is not None and row.status is OutboxStatus.UNKNOWN
