@@ -27,7 +27,8 @@ from bot.channels.webchat.gateway import WebchatGateway
 from bot.channels.webchat.hub import WebchatHub
 from bot.channels.webchat.inbound import to_event as webchat_event
 from bot.cluster.identity import worker_id
-from bot.cluster.limiters import build_limiter
+from bot.cluster.limiters import build_hub, build_limiter
+from bot.cluster.webchat_fanout import FanoutHub
 from bot.config import Settings
 from bot.conversation.escalation import Escalation
 from bot.conversation.inbox import InboxProcessor, Translator
@@ -143,6 +144,7 @@ class Nudge:
             await web.TCPSite(self.runner, self.settings.web.host, self.settings.web.port).start()
             log.info("web chat and API at %s/", self.base_url)
             await self._start_telegram()
+            self._listen_for_webchat_replies()
         if worker:
             self.inbox_pump.start()
             self.outbox_pump.start()
@@ -169,6 +171,12 @@ class Nudge:
             self.scheduler.start()
         # Everything built so far lives as long as the app: out of the GC's full passes.
         freeze_startup_objects()
+
+    def _listen_for_webchat_replies(self) -> None:
+        """Several processes: replies sent by any of them reach the tabs this one holds."""
+        if isinstance(self.hub, FanoutHub):
+            listen = self.hub.listen()
+            self.tasks.append(asyncio.get_running_loop().create_task(listen, name="webchat-fanout"))
 
     async def _lead_when_elected(self) -> None:
         """The once-per-cluster jobs (funnel scans, hand-off timers, the agents' desk) run on
@@ -270,6 +278,8 @@ class Nudge:
         await self.leader_pump.stop()
         await self.leader.release()  # stops the desk; another worker takes over at once
         await self.dispatcher.close()
+        if isinstance(self.hub, FanoutHub):
+            await self.hub.aclose()
         if self.webhook_dispatcher is not None:
             await self.webhook_dispatcher.close()
         if self.desk is not None:
@@ -285,7 +295,7 @@ class Nudge:
 def build_nudge(settings: Settings, clock: Clock | None = None) -> Nudge:
     clock = clock or SystemClock()
     storage = Storage(settings.storage.url, clock=clock)
-    hub = WebchatHub()
+    hub = build_hub(settings)
     gateways: dict[Channel, ChannelGateway] = {Channel.WEBCHAT: WebchatGateway(hub)}
     translators: dict[Channel, Translator] = {Channel.WEBCHAT: webchat_event}
     limiters: dict[Channel, SendLimiter] = {}
