@@ -116,4 +116,6 @@ def parse_period(
     today = now.astimezone(zone).date()
     end_day = parse_date(last, "--to") if last is not None else today
     start_day = parse_date(first, "--from") if first is not None else end_day
+    if last is None and start_day > today:
+        raise PeriodError(f"--from {start_day} is after today ({today} in {zone.key})")
     return period_between(start_day, end_day, zone)

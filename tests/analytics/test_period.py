@@ -56,6 +56,7 @@ def test_weeks_start_on_monday() -> None:
         ({"since": "1d", "first": "2026-11-01"}, "not both"),
         ({"first": "2026-13-01"}, "--from: '2026-13-01' is not a date"),
         ({"first": "2026-11-09", "last": "2026-11-01"}, "--to 2026-11-01 is before --from"),
+        ({"first": "2026-12-01"}, r"--from 2026-12-01 is after today \(2026-11-20 in Europe"),
     ],
 )
 def test_bad_periods_say_what_is_wrong(kwargs: dict[str, str], message: str) -> None:
