@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import statistics
 import sys
 import tempfile
 import time
@@ -69,23 +70,21 @@ def _load() -> float:
     return float(Path("/proc/loadavg").read_text().split()[0])
 
 
-def postgres_pids() -> list[int]:
-    return [
-        int(p.name) for p in Path("/proc").iterdir() if p.name.isdigit() and _comm(p) == "postgres"
-    ]
-
-
-def _comm(proc: Path) -> str:
+async def postgres_cpu() -> dict[int, float]:
+    """CPU seconds so far of each PostgreSQL backend serving the bench database (not the other
+    databases of the machine)."""
+    admin = await asyncpg.connect(SERVER)
     try:
-        return (proc / "comm").read_text().strip()
-    except OSError:
-        return ""
+        rows = await admin.fetch("SELECT pid FROM pg_stat_activity WHERE datname = $1", DATABASE)
+    finally:
+        await admin.close()
+    return {row["pid"]: _cpu([row["pid"]]) for row in rows}
 
 
 def _cpu(pids: list[int]) -> float:
     total = 0.0
     for pid in pids:
-        with contextlib.suppress(OSError):  # a PostgreSQL backend that ended meanwhile
+        with contextlib.suppress(OSError):  # a process that ended meanwhile
             total += cpu_seconds(pid)
     return total
 
@@ -112,9 +111,9 @@ async def measure(workers: int, rows: int, chats: int) -> Run:
         await _until_ready(cluster, workers)
         # Seeded before the clock starts, invisible to the workers until committed.
         pids = [p.pid for p in cluster.workers]
-        before = (_cpu(pids), _cpu([api.process.pid]), _cpu(postgres_pids()))
+        before = (_cpu(pids), _cpu([api.process.pid]), await postgres_cpu())
         seconds = await _send_all(storage, rows, chats)
-        after = (_cpu(pids), _cpu([api.process.pid]), _cpu(postgres_pids()))
+        after = (_cpu(pids), _cpu([api.process.pid]), await postgres_cpu())
         delivered = await api.texts()
     finally:
         cluster.stop()
@@ -122,8 +121,20 @@ async def measure(workers: int, rows: int, chats: int) -> Run:
         await storage.dispose()
     duplicates = sum(times - 1 for times in delivered.values())
     lost = rows - len(delivered)
-    spent = [b - a for a, b in zip(before, after, strict=True)]
-    return Run(workers, rows, seconds, *spent, duplicates=duplicates, lost=lost, load=_load())
+    # A backend that ended during the run is missing from `after` (the pools keep theirs).
+    database = sum(cpu - before[2].get(pid, 0.0) for pid, cpu in after[2].items())
+
+    return Run(
+        workers,
+        rows,
+        seconds,
+        cpu_workers=after[0] - before[0],
+        cpu_api=after[1] - before[1],
+        cpu_postgres=database,
+        duplicates=duplicates,
+        lost=lost,
+        load=_load(),
+    )
 
 
 async def _until_ready(cluster: Cluster, workers: int) -> None:
@@ -163,7 +174,23 @@ def report(runs: list[Run]) -> None:
             f"  {run.cpu_workers:14.2f}  {run.cpu_api:8.2f}  {run.cpu_postgres:8.2f}"
             f"  {run.load:4.1f}  {run.duplicates:3d}  {run.lost:4d}"
         )
-    print("(postgres: every PostgreSQL process of the machine, other users' included)")
+    print("(postgres: the backends serving the bench database)")
+    summary(runs)
+
+
+def summary(runs: list[Run]) -> None:
+    """Medians per worker count: on a shared machine one run of each says little (measured:
+    two 1-worker runs of one invocation 1.9x apart), so the runs are repeated interleaved."""
+    by_count: dict[int, list[Run]] = {}
+    for run in runs:
+        by_count.setdefault(run.workers, []).append(run)
+    reference = statistics.median(r.per_second for r in by_count[runs[0].workers])
+    print("median of the runs per worker count:")
+    for count, same in by_count.items():
+        rate = statistics.median(r.per_second for r in same)
+        print(
+            f"  {count} worker(s): {rate:6.0f} rows/s, {rate / reference:4.2f}x ({len(same)} runs)"
+        )
 
 
 async def main() -> None:
@@ -171,8 +198,13 @@ async def main() -> None:
     parser.add_argument("--rows", type=int, default=20_000)
     parser.add_argument("--chats", type=int, default=2_000)
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2, 4])
+    parser.add_argument("--repeat", type=int, default=3, help="rounds over --workers")
     args = parser.parse_args()
-    runs = [await measure(count, args.rows, args.chats) for count in args.workers]
+    runs = [
+        await measure(count, args.rows, args.chats)
+        for _ in range(args.repeat)
+        for count in args.workers
+    ]
     report(runs)
 
 
