@@ -74,7 +74,10 @@ def zone_named(name: str) -> ZoneInfo:
 
 
 def local_midnight(day: date, zone: ZoneInfo) -> datetime:
-    return datetime.combine(day, time(0), tzinfo=zone).astimezone(UTC)
+    try:
+        return datetime.combine(day, time(0), tzinfo=zone).astimezone(UTC)
+    except OverflowError:  # 0001-01-01 east of UTC, or the day after 9999-12-31
+        raise PeriodError(f"{day} is outside the dates a report can cover") from None
 
 
 def period_since(spec: str, now: datetime, zone: ZoneInfo) -> Period:
@@ -90,6 +93,8 @@ def period_between(first: date, last: date, zone: ZoneInfo) -> Period:
     """The local days `first` to `last`, both included."""
     if last < first:
         raise PeriodError(f"--to {last} is before --from {first}")
+    if last == date.max:
+        raise PeriodError(f"{last} is outside the dates a report can cover")
     return Period(local_midnight(first, zone), local_midnight(last + timedelta(days=1), zone), zone)
 
 

@@ -43,9 +43,12 @@ def parse_duration(text: object) -> timedelta:
     if not value or match is None:
         raise DurationError(f"`{value}` is not a duration: {GRAMMAR_HINT}")
     total = timedelta()
-    for amount, unit in zip(match.groups(), UNITS.values(), strict=True):
-        if amount is not None:
-            total += int(amount) * unit
+    try:
+        for amount, unit in zip(match.groups(), UNITS.values(), strict=True):
+            if amount is not None:
+                total += int(amount) * unit
+    except OverflowError:  # more days than a timedelta holds: far past the limit below
+        raise DurationError(f"`{value}` is longer than ten years") from None
     if total <= timedelta():
         raise DurationError(f"`{value}` is zero: a duration must be longer than that")
     if total > MAX_DURATION:

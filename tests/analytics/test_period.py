@@ -57,6 +57,9 @@ def test_weeks_start_on_monday() -> None:
         ({"first": "2026-13-01"}, "--from: '2026-13-01' is not a date"),
         ({"first": "2026-11-09", "last": "2026-11-01"}, "--to 2026-11-01 is before --from"),
         ({"first": "2026-12-01"}, r"--from 2026-12-01 is after today \(2026-11-20 in Europe"),
+        ({"since": "99999999999d"}, "--since: `99999999999d` is longer than ten years"),
+        ({"first": "0001-01-01", "last": "0001-01-02"}, "0001-01-01 is outside the dates"),
+        ({"first": "9999-12-30", "last": "9999-12-31"}, "9999-12-31 is outside the dates"),
     ],
 )
 def test_bad_periods_say_what_is_wrong(kwargs: dict[str, str], message: str) -> None:

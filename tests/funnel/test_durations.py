@@ -40,6 +40,7 @@ def test_durations_parse(text: str, expected: timedelta) -> None:
         ("", "not a duration"),
         ("0m", "zero"),
         ("99999w", "ten years"),
+        ("99999999999d", "ten years"),  # more days than a timedelta holds
         (30, "has no unit: write 30m"),
         (True, "a duration is expected"),
         (None, "a duration is expected"),

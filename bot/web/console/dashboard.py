@@ -21,7 +21,6 @@ DEFAULT_SINCE = "30d"
 LONGEST = timedelta(days=366)  # a longer period is a job for `nudge report`, not a page
 WEEKLY_AFTER = timedelta(days=31)  # longer periods: one trend point per week
 DRIVERS_SHOWN = 5
-OUT_OF_RANGE = "That period is out of range: pick dates of recent years"
 FIELD_NAMES = {"--since": "Period", "--from": "From", "--to": "To"}  # the CLI's words, the form's
 
 
@@ -126,10 +125,5 @@ async def dashboard_page(request: web.Request) -> web.Response:
         period = form.period(reports)
     except PeriodError as exc:
         return _ask_again(request, context, form_message(exc))
-    except OverflowError:
-        # The period parser (bot/analytics/period.py, bot/funnel/durations.py) lets Python's
-        # OverflowError out for dates at the ends of the calendar and for huge lengths, instead
-        # of a PeriodError; reported to its owner. The reader still gets a sentence, not a 500.
-        return _ask_again(request, context, OUT_OF_RANGE)
     board = await board_of(reports, period)
     return render(request, "dashboard.html", **context, error=None, board=board)
