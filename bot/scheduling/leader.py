@@ -101,21 +101,25 @@ class LeaderLease:
         await self._settle()
 
     async def _settle(self) -> None:
+        """Run the transitions when leadership changed. If taking over failed (the agents'
+        desk could not reach Telegram), it is tried again at the next renewal: transitions
+        must be safe to run again after a failure."""
         leading = self.is_leader
         if leading == self._leading:
             return
-        self._leading = leading
         if leading:
-            log.info(
-                "%s: this process (%s) now runs the once-per-cluster jobs", self.name, self.holder
-            )
+            log.info("%s: %s now runs the once-per-cluster jobs", self.name, self.holder)
         else:
-            log.warning("%s: this process (%s) no longer runs them", self.name, self.holder)
+            log.info("%s: %s no longer runs the once-per-cluster jobs", self.name, self.holder)
+        failed = False
         for transition in self.on_gained if leading else self.on_lost:
             try:
                 await transition()
             except Exception:
                 log.exception("%s: a leadership transition failed", self.name)
+                failed = True
+        # Stepping down always counts as done: what failed to stop is stopped at exit.
+        self._leading = leading and not failed
 
 
 def on_leader_only(leader: LeaderLease) -> Callable[[Work], Work]:

@@ -113,3 +113,24 @@ async def test_a_job_renews_a_lease_whose_renewal_is_due(
     clock.advance(TTL * 3)  # the renewal timer did not run meanwhile (the clock jumped)
     await work()
     assert runs == [1] and only.is_leader
+
+
+async def test_a_take_over_that_failed_is_tried_again_at_the_next_renewal(
+    storage: Storage, clock: FakeClock
+) -> None:
+    [only] = _workers(storage, clock, 1)
+    starts: list[str] = []
+
+    async def start_desk() -> None:
+        starts.append("try")
+        if len(starts) == 1:
+            raise ConnectionError("Telegram unreachable")
+
+    only.on_gained.append(start_desk)
+    assert await only.renew() is True  # leads, but the desk did not start
+    clock.advance(only.renew_every)
+    await only.renew()
+    assert starts == ["try", "try"]
+    clock.advance(only.renew_every)
+    await only.renew()
+    assert starts == ["try", "try"]  # started: not again
