@@ -110,17 +110,24 @@ async def names_of_agents(uow: UnitOfWork) -> dict[int, str]:
     return {agent.id: agent.name for agent in await uow.agents.list_all()}
 
 
+async def names_of_contacts(uow: UnitOfWork, contact_ids: set[int]) -> dict[int, str]:
+    """Display names by contact id; `#id` for a contact that is gone (merged or forgotten)."""
+    contacts = await uow.contacts.get_many(contact_ids)
+    return {
+        cid: contacts[cid].display_name if cid in contacts else f"#{cid}" for cid in contact_ids
+    }
+
+
 async def chat_rows(
     uow: UnitOfWork, handoffs: list[Handoff], now: datetime, agents: dict[int, str]
 ) -> list[ChatRow]:
-    contacts = await uow.contacts.get_many({h.contact_id for h in handoffs})
+    names = await names_of_contacts(uow, {h.contact_id for h in handoffs})
     rows = []
     for handoff in handoffs:
-        contact = contacts.get(handoff.contact_id)
         rows.append(
             ChatRow(
                 handoff=handoff,
-                contact_name=contact.display_name if contact else f"#{handoff.contact_id}",
+                contact_name=names[handoff.contact_id],
                 agent_name=agents.get(handoff.agent_id) if handoff.agent_id else None,
                 waiting=now - handoff.requested_at,
                 sla=sla_state(handoff, now),
@@ -231,15 +238,12 @@ def _event_item(event: ConversationEvent, agents: dict[int, str]) -> TimelineIte
 async def follow_up_rows(
     uow: UnitOfWork, responses: list[SurveyResponse], agents: dict[int, str]
 ) -> list[FollowUpRow]:
-    contacts = await uow.contacts.get_many({r.contact_id for r in responses})
-    rows = []
-    for response in responses:
-        contact = contacts.get(response.contact_id)
-        rows.append(
-            FollowUpRow(
-                response=response,
-                contact_name=contact.display_name if contact else f"#{response.contact_id}",
-                agent_name=agents.get(response.agent_id) if response.agent_id else None,
-            )
+    names = await names_of_contacts(uow, {r.contact_id for r in responses})
+    return [
+        FollowUpRow(
+            response=response,
+            contact_name=names[response.contact_id],
+            agent_name=agents.get(response.agent_id) if response.agent_id else None,
         )
-    return rows
+        for response in responses
+    ]
