@@ -51,6 +51,10 @@ class FakeApi:
         result = await self._get("messages")
         return Counter(message["text"] for message in result["messages"])
 
+    async def messages_per_chat(self) -> Counter[int]:
+        result = await self._get("messages")
+        return Counter(int(message["chat_id"]) for message in result["messages"])
+
     async def max_in_window(self, seconds: float, chat_id: int | None = None) -> int:
         query: dict[str, Any] = {"window": seconds}
         if chat_id is not None:
@@ -104,6 +108,7 @@ class Cluster:
     api_url: str
     delivery: dict[str, Any] = field(default_factory=dict)
     workers: list[subprocess.Popen[str]] = field(default_factory=list)
+    funnels: Path | None = None  # a folder of funnel files; none by default
 
     def config_path(self) -> Path:
         empty = self.folder / "empty"
@@ -113,7 +118,7 @@ class Cluster:
             "telegram": {"api_server": self.api_url, "request_timeout_seconds": 10},
             "knowledge": {"enabled": False},
             "handoff": {"enabled": False},
-            "funnels": {"folder": str(empty)},
+            "funnels": {"folder": str(self.funnels or empty), "frequency_cap_messages": 0},
             "surveys": {"folder": str(empty), "after_close": None},
             "bot": {"templates_dir": str(ROOT / "templates")},
             "delivery": {"limits_enabled": False, **self.delivery},
