@@ -21,8 +21,10 @@ import statistics
 import sys
 import tempfile
 import time
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import asyncpg  # type: ignore[import-untyped]
 
@@ -35,8 +37,11 @@ from bot.storage.uow import Storage
 from tests.scaleout.cluster import (
     Cluster,
     counts,
+    funnel_work_done,
+    seed_funnel,
     seed_outbox,
     start_fake_api,
+    write_funnel,
 )
 
 SERVER = "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -101,10 +106,15 @@ async def fresh_database() -> Storage:
     return storage
 
 
-async def measure(workers: int, rows: int, chats: int) -> Run:
+async def measure(workers: int, rows: int, chats: int, funnel: bool) -> Run:
     storage = await fresh_database()
-    api = start_fake_api(chats)
-    cluster = Cluster(Path(tempfile.mkdtemp(prefix="nudge-scale-")), URL, api.base_url)
+    folder = Path(tempfile.mkdtemp(prefix="nudge-scale-"))
+    api = start_fake_api(rows if funnel else chats)
+    cluster = Cluster(folder, URL, api.base_url)
+    if funnel:
+        cluster.funnels = folder / "funnels"
+        cluster.funnels.mkdir()
+        write_funnel(cluster.funnels)
     try:
         for _ in range(workers):
             cluster.start_worker()
@@ -112,9 +122,13 @@ async def measure(workers: int, rows: int, chats: int) -> Run:
         # Seeded before the clock starts, invisible to the workers until committed.
         pids = [p.pid for p in cluster.workers]
         before = (_cpu(pids), _cpu([api.process.pid]), await postgres_cpu())
-        seconds = await _send_all(storage, rows, chats)
+        if cluster.funnels is not None:
+            seconds = await _run_steps(storage, cluster.funnels, rows)
+        else:
+            seconds = await _send_all(storage, rows, chats)
         after = (_cpu(pids), _cpu([api.process.pid]), await postgres_cpu())
-        delivered = await api.texts()
+        # One message per row: by text (distinct per outbox row) or by chat (one step each).
+        delivered: Counter[Any] = await (api.messages_per_chat() if funnel else api.texts())
     finally:
         cluster.stop()
         api.stop()
@@ -152,15 +166,26 @@ async def _send_all(storage: Storage, rows: int, chats: int) -> float:
         await asyncio.sleep(0.05)
 
 
+async def _run_steps(storage: Storage, funnels: Path, contacts: int) -> float:
+    await seed_funnel(storage, funnels, contacts)  # one transaction, every step due now
+    committed = time.monotonic()
+    while not await funnel_work_done(storage):  # noqa: ASYNC110 (other processes)
+        await asyncio.sleep(0.05)
+    return time.monotonic() - committed
+
+
 async def _seed(storage: Storage, rows: int, chats: int) -> float:
     await seed_outbox(storage, rows, chats)  # one transaction: visible at once when committed
     return time.monotonic()
 
 
+WHAT = ["outbox rows over their chats"]  # or, with --funnel, funnel steps
+
+
 def report(runs: list[Run]) -> None:
     reference = runs[0]
     print(machine())
-    print(f"{reference.rows} due outbox rows over their chats, rate limits off, PostgreSQL")
+    print(f"{reference.rows} due {WHAT[0]}, rate limits off, PostgreSQL")
     print(
         "workers  seconds  rows/s  ratio  rows/worker-cpu-s  ratio"
         "  cpu-s: workers  fake API  postgres  load  dup  lost"
@@ -199,9 +224,16 @@ async def main() -> None:
     parser.add_argument("--chats", type=int, default=2_000)
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2, 4])
     parser.add_argument("--repeat", type=int, default=3, help="rounds over --workers")
+    parser.add_argument(
+        "--funnel",
+        action="store_true",
+        help="N due funnel steps (one contact each, a one-message funnel) instead of outbox rows",
+    )
     args = parser.parse_args()
+    if args.funnel:
+        WHAT[0] = "funnel steps (one contact and one message each)"
     runs = [
-        await measure(count, args.rows, args.chats)
+        await measure(count, args.rows, args.chats, args.funnel)
         for _ in range(args.repeat)
         for count in args.workers
     ]

@@ -18,7 +18,12 @@ from typing import Any
 import aiohttp
 import yaml
 
+from bot.delivery.outbox import Outbox
 from bot.domain.model import Channel, OutboundDraft, OutboundKind, OutboxStatus
+from bot.funnel.db_ports import FunnelRules
+from bot.funnel.library import FunnelLibrary
+from bot.funnel.runner import FunnelRunner
+from bot.rendering import Renderer
 from bot.storage.tables import metadata
 from bot.storage.uow import Storage
 from tests.scaleout.fake_api import FIRST_USER_ID
@@ -203,3 +208,47 @@ async def wait_for(storage: Storage, status: OutboxStatus, at_least: int, within
         if time.monotonic() > deadline:
             raise AssertionError(f"fewer than {at_least} rows {status} after {within}s")
         await asyncio.sleep(0.05)
+
+
+FUNNEL = """
+id: welcome
+trigger: {event: signed_up}
+steps:
+  - id: hello
+    send: funnel_welcome_hello
+"""
+
+
+def write_funnel(folder: Path) -> None:
+    """A one-step funnel: one message per contact entering it."""
+    (folder / "welcome.yaml").write_text(FUNNEL)
+
+
+async def seed_funnel(storage: Storage, folder: Path, contacts: int) -> None:
+    """`contacts` Telegram contacts (chats FIRST_USER_ID...) entered into the funnel of
+    `folder`, every first step due now, in one transaction."""
+    renderer = Renderer(ROOT / "templates", "en")
+    library = FunnelLibrary(folder, renderer)
+    library.refresh()
+    [funnel] = library.current()
+    rules = FunnelRules("UTC", "en", None)
+    runner = FunnelRunner(storage.uow, library.current, renderer, Outbox({}), rules, storage.clock)
+    async with storage.uow() as uow:
+        entries: list[tuple[int, dict[str, Any]]] = []
+        for n in range(contacts):
+            contact = await uow.contacts.create(f"User{n}", "en")
+            user = str(FIRST_USER_ID + n)
+            await uow.identities.add(contact.id, Channel.TELEGRAM, user, user, None)
+            entries.append((contact.id, {}))
+        entered = await runner.enroll_many(uow, funnel, entries, storage.clock.now())
+        assert len(entered) == contacts
+        await uow.commit()
+
+
+async def funnel_work_done(storage: Storage) -> bool:
+    """No step due or waiting, and no message left to send."""
+    async with storage.uow() as uow:
+        statuses = await uow.enrollments.count_by_status()
+    outbox = await counts(storage)
+    open_steps = sum(n for status, n in statuses.items() if status.is_open)
+    return not open_steps and not any(outbox[status] for status in OPEN)

@@ -10,69 +10,21 @@ from pathlib import Path
 
 import pytest
 
-from bot.delivery.outbox import Outbox
 from bot.domain.funnel import EnrollmentStatus
-from bot.domain.model import Channel, OutboxStatus
-from bot.funnel.db_ports import FunnelRules
-from bot.funnel.library import FunnelLibrary
-from bot.funnel.runner import FunnelRunner
-from bot.rendering import Renderer
+from bot.domain.model import OutboxStatus
 from bot.storage.uow import Storage
-from tests.scaleout.cluster import ROOT, Cluster, FakeApi, counts
-from tests.scaleout.fake_api import FIRST_USER_ID
+from tests.scaleout.cluster import (
+    Cluster,
+    FakeApi,
+    counts,
+    funnel_work_done,
+    seed_funnel,
+    write_funnel,
+)
 
 CONTACTS = 1500
-FUNNEL = """
-id: welcome
-trigger: {event: signed_up}
-steps:
-  - id: hello
-    send: funnel_welcome_hello
-"""
 
 MakeCluster = Callable[..., tuple[Cluster, FakeApi]]
-
-
-async def _enroll(storage: Storage, folder: Path) -> None:
-    """CONTACTS Telegram contacts entered into the funnel, all due now, in one transaction."""
-    renderer = Renderer(ROOT / "templates", "en")
-    library = FunnelLibrary(folder, renderer)
-    library.refresh()
-    [funnel] = library.current()
-    runner = FunnelRunner(
-        storage.uow,
-        library.current,
-        renderer,
-        Outbox({Channel.TELEGRAM: 4096}),
-        FunnelRules("UTC", "en", None),
-        storage.clock,
-    )
-    now = storage.clock.now()
-    async with storage.uow() as uow:
-        entries = []
-        for n in range(CONTACTS):
-            contact = await uow.contacts.create(f"User{n}", "en")
-            user = str(FIRST_USER_ID + n)
-            await uow.identities.add(contact.id, Channel.TELEGRAM, user, user, None)
-            entries.append((contact.id, {}))
-        assert len(await runner.enroll_many(uow, funnel, entries, now)) == CONTACTS
-        await uow.commit()
-
-
-async def _wait_until_done(storage: Storage, cluster: Cluster, within: float) -> None:
-    deadline = time.monotonic() + within
-    while True:  # other processes do the work: poll the database
-        async with storage.uow() as uow:
-            open_steps = sum(
-                n
-                for status, n in (await uow.enrollments.count_by_status()).items()
-                if status.is_open
-            )
-        outbox = await counts(storage)
-        if not open_steps and not outbox[OutboxStatus.PENDING] + outbox[OutboxStatus.SENDING]:
-            return
-        assert time.monotonic() < deadline, cluster.logs()[-3000:]
-        await asyncio.sleep(0.3)
 
 
 @pytest.mark.parametrize("workers", [2, 4])
@@ -81,14 +33,17 @@ async def test_workers_run_each_due_step_once(
 ) -> None:
     folder = tmp_path / "funnels"
     folder.mkdir()
-    (folder / "welcome.yaml").write_text(FUNNEL)
+    write_funnel(folder)
     cluster, api = cluster_factory(CONTACTS)
     cluster.funnels = folder
-    await _enroll(pg_storage, folder)
+    await seed_funnel(pg_storage, folder, CONTACTS)
     for _ in range(workers):
         cluster.start_worker()
 
-    await _wait_until_done(pg_storage, cluster, within=240)
+    deadline = time.monotonic() + 240
+    while not await funnel_work_done(pg_storage):  # other processes do the work: poll
+        assert time.monotonic() < deadline, cluster.logs()[-3000:]
+        await asyncio.sleep(0.3)
 
     async with pg_storage.uow() as uow:
         enrollments = await uow.enrollments.count_by_status("welcome")
