@@ -74,12 +74,20 @@ class IdentityRepository(Protocol):
 
     async def for_contact(self, contact_id: int) -> list[ChannelIdentity]: ...
 
+    async def for_contacts(self, contact_ids: Iterable[int]) -> dict[int, list[ChannelIdentity]]:
+        """`for_contact` of many contacts at once (a contact without identities is left out)."""
+        ...
+
 
 class ConversationRepository(Protocol):
     async def get(self, conversation_id: int) -> Conversation | None: ...
 
     async def open_for_contact(self, contact_id: int) -> Conversation | None:
         """The contact's conversation that is not closed, if any."""
+        ...
+
+    async def open_for_contacts(self, contact_ids: Iterable[int]) -> dict[int, Conversation]:
+        """`open_for_contact` of many contacts at once (one without an open one is left out)."""
         ...
 
     async def create(self, contact_id: int, channel: Channel, at: datetime) -> Conversation: ...

@@ -13,15 +13,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime, timedelta
-from typing import Any
 
 from bot.domain.model import ChannelIdentity, Contact, Conversation
+from bot.domain.ports import UnitOfWork
 
 
 class ContactReads:
     """A cache over one unit of work's contact reads (one per batch, never shared)."""
 
-    def __init__(self, uow: Any, cap_period: timedelta | None) -> None:
+    def __init__(self, uow: UnitOfWork, cap_period: timedelta | None) -> None:
         self._uow = uow
         self._cap_period = cap_period  # None: no frequency cap, no sends to read
         self._contacts: dict[int, Contact | None] = {}
