@@ -179,12 +179,26 @@ class Dispatcher:
         """Send one chat's rows in order; after a failure that blocks the chat, hold the rest."""
         outcomes: list[Outcome] = []
         for index, row in enumerate(rows):
-            outcome = await self._send_limited(row)
+            # The claim screened every row; a /stop stored while this chat's earlier rows went
+            # out must hold the later marketing ones too (at most the one in flight gets out).
+            verdict = await self._rescreen(row) if index and row.kind.is_marketing else None
+            outcome = Outcome(row, verdict) if verdict else await self._send_limited(row)
             outcomes.append(outcome)
             if outcome.verdict.stops_chat:
                 outcomes.extend(_held_behind(rows[index + 1 :], outcome.verdict))
                 break
         return outcomes
+
+    async def _rescreen(self, row: OutboundMessage) -> Verdict | None:
+        """`_screen` again on the contact as stored now; a database out of reach puts the row
+        back (it was not sent) rather than sending it unchecked."""
+        try:
+            async with self._uow() as uow:
+                contacts = await uow.contacts.get_many({row.contact_id})
+        except Exception as exc:
+            later = self._clock.now() + LIMITER_DOWN_DELAY
+            return Verdict.defer(later, f"could not re-check the contact: {exc!r}")
+        return self._screen(row, contacts.get(row.contact_id))
 
     async def _send_limited(self, row: OutboundMessage) -> Outcome:
         """Send within the channel's limits, asked right before the request goes out, so the
