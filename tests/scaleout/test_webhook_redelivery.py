@@ -65,7 +65,7 @@ async def _wait_until_insert_waits(storage: Storage, cluster: Cluster) -> None:
 async def _inbound_rows(storage: Storage) -> list[tuple[str, str, dict[str, Any]]]:
     columns = (inbound_updates.c.external_key, inbound_updates.c.status, inbound_updates.c.payload)
     async with storage.engine.connect() as conn:
-        return [tuple(row) for row in await conn.execute(select(*columns))]  # type: ignore[misc]
+        return [tuple(row) for row in await conn.execute(select(*columns))]
 
 
 async def _wait_processed(storage: Storage, count: int, cluster: Cluster) -> None:
