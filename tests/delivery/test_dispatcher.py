@@ -342,3 +342,45 @@ async def test_a_batch_of_sends_records_each_rows_own_message_id(storage, clock)
     assert {row.text: row.channel_message_id for row in rows if row} == sent_ids
     assert {m.text: m.channel_message_id for m in history} == sent_ids
     assert all(row is not None and row.sent_at == clock.now() for row in rows)
+
+
+class OptOutAfterFirstSend(ScriptedGateway):
+    """A /stop stored (by a web process) while the first of a chat's claimed rows goes out."""
+
+    def __init__(self, storage: Storage, contact_id: int) -> None:
+        super().__init__()
+        self._storage, self._contact_id = storage, contact_id
+
+    async def send(self, message: OutboundMessage) -> SendResult:
+        result = await super().send(message)
+        if len(self.sent) == 1:
+            async with self._storage.uow() as uow:
+                contact = await uow.contacts.get(self._contact_id)
+                assert contact is not None
+                contact.opted_out = True
+                await uow.contacts.update(contact)
+                await uow.commit()
+        return result
+
+
+async def test_an_opt_out_stored_mid_batch_holds_the_chats_later_marketing_rows(
+    storage, clock
+) -> None:
+    contact_id = await new_contact(storage)
+    gateway = OptOutAfterFirstSend(storage, contact_id)
+    for n in range(3):
+        await enqueue(
+            storage, clock, contact_id, f"offer {n}", kind=OutboundKind.BROADCAST, key=f"b{n}"
+        )
+
+    await make_dispatcher(storage, clock, gateway).tick()
+
+    # All three were claimed in one batch while Ann was subscribed; only the row already on
+    # its way when she opted out reached her.
+    assert [m.text for m in gateway.sent] == ["offer 0"]
+    for key in ("b1", "b2"):
+        row = await status_of(storage, key)
+        assert (row.status, row.reason) == (
+            OutboxStatus.SUPPRESSED,
+            "contact opted out of marketing messages",
+        )
