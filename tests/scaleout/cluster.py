@@ -7,6 +7,7 @@ import asyncio
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -252,3 +253,18 @@ async def funnel_work_done(storage: Storage) -> bool:
     outbox = await counts(storage)
     open_steps = sum(n for status, n in statuses.items() if status.is_open)
     return not open_steps and not any(outbox[status] for status in OPEN)
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 nobody listens on right now (for a process started next)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+async def user_says(api: FakeApi, user: int, text: str) -> None:
+    """A Telegram user writes to the bot through the fake Bot API's control endpoint."""
+    body = {"token": TOKEN, "user_id": user, "text": text}
+    url = f"{api.base_url}/_fake/send_text"
+    async with aiohttp.ClientSession() as session, session.post(url, json=body) as answer:
+        assert answer.status == 200, await answer.text()

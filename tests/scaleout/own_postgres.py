@@ -10,11 +10,12 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+
+from tests.scaleout.cluster import free_port
 
 SEARCH = [Path("/usr/local/bin"), *sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True)]
 
@@ -38,12 +39,6 @@ def missing_tools() -> str | None:
     if os.geteuid() == 0 and shutil.which("runuser") is None:
         return "running as root without runuser: initdb refuses root"
     return None
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass
@@ -93,7 +88,7 @@ class OwnPostgres:
 def create_own_postgres() -> OwnPostgres:
     """initdb into a fresh folder, on a free port; not started yet."""
     folder = Path(tempfile.mkdtemp(prefix="nudge-own-pg-"))
-    instance = OwnPostgres(folder, _free_port())
+    instance = OwnPostgres(folder, free_port())
     if os.geteuid() == 0:
         shutil.chown(folder, "postgres", "postgres")
     try:

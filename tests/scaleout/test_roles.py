@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import socket
 import time
 from collections.abc import Callable
 from typing import Any
@@ -17,7 +16,7 @@ from bot.cli import build_parser
 from bot.domain.model import Direction, InboundStatus
 from bot.storage.tables import inbound_updates
 from bot.storage.uow import Storage
-from tests.scaleout.cluster import TOKEN, Cluster, FakeApi
+from tests.scaleout.cluster import Cluster, FakeApi, free_port, user_says
 from tests.scaleout.conftest import REDIS_URL
 from tests.scaleout.fake_api import FIRST_USER_ID
 
@@ -36,19 +35,6 @@ def test_run_takes_a_role_and_refuses_others(capsys: pytest.CaptureFixture[str])
     assert "invalid choice: 'janitor'" in capsys.readouterr().err
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-async def _say(api: FakeApi, user: int, text: str) -> None:
-    body = {"token": TOKEN, "user_id": user, "text": text}
-    url = f"{api.base_url}/_fake/send_text"
-    async with aiohttp.ClientSession() as session, session.post(url, json=body) as answer:
-        assert answer.status == 200, await answer.text()
-
-
 async def _processed(storage: Storage) -> int:
     statement = select(func.count()).where(
         inbound_updates.c.status == InboundStatus.PROCESSED.value
@@ -61,12 +47,12 @@ async def test_a_web_process_stores_and_two_workers_answer(
     pg_storage: Storage, cluster_factory: MakeCluster
 ) -> None:
     cluster, api = cluster_factory(USERS)
-    cluster.start_worker("web", NUDGE_WEB__PORT=str(_free_port()))
+    cluster.start_worker("web", NUDGE_WEB__PORT=str(free_port()))
     cluster.start_worker("worker")
     cluster.start_worker("worker")
     for round_ in range(MESSAGES_EACH):
         for user in range(USERS):
-            await _say(api, FIRST_USER_ID + user, f"question {round_} from {user}")
+            await user_says(api, FIRST_USER_ID + user, f"question {round_} from {user}")
 
     deadline = time.monotonic() + 120
     while await _processed(pg_storage) < USERS * MESSAGES_EACH:  # other processes: poll
@@ -88,7 +74,7 @@ async def test_a_web_chat_reply_sent_by_a_worker_reaches_the_tab_on_the_web_proc
     pg_storage: Storage, cluster_factory: MakeCluster, redis: Redis
 ) -> None:
     cluster, _ = cluster_factory(1, redis_url=REDIS_URL)
-    port = _free_port()
+    port = free_port()
     cluster.start_worker("web", NUDGE_WEB__PORT=str(port))
     cluster.start_worker("worker")
     base = f"http://127.0.0.1:{port}"

@@ -25,15 +25,20 @@ import time
 from collections.abc import Callable
 from datetime import datetime
 
-import aiohttp
 from sqlalchemy import select
 
 from bot.domain.model import Channel, OutboundDraft, OutboundKind, OutboxStatus
 from bot.storage.tables import inbound_updates, outbox
 from bot.storage.uow import Storage
-from tests.scaleout.cluster import TOKEN, Cluster, FakeApi, wait_for, wait_until_settled
+from tests.scaleout.cluster import (
+    Cluster,
+    FakeApi,
+    free_port,
+    user_says,
+    wait_for,
+    wait_until_settled,
+)
 from tests.scaleout.fake_api import FIRST_USER_ID
-from tests.scaleout.test_roles import _free_port
 
 ROWS = 2000
 CHATS = 200
@@ -69,13 +74,6 @@ async def _seed_broadcast(storage: Storage) -> None:
         await uow.commit()
 
 
-async def _send_stop(api: FakeApi) -> None:
-    body = {"token": TOKEN, "user_id": TARGET_CHAT, "text": "/stop"}
-    url = f"{api.base_url}/_fake/send_text"
-    async with aiohttp.ClientSession() as session, session.post(url, json=body) as answer:
-        assert answer.status == 200, await answer.text()
-
-
 async def _stop_processed_at(storage: Storage, within: float) -> datetime:
     """When the worker stored the /stop's effect (polled: the worker is another process)."""
     statement = select(inbound_updates.c.payload, inbound_updates.c.processed_at).where(
@@ -105,12 +103,12 @@ async def test_at_most_one_broadcast_message_reaches_a_contact_after_their_stop(
     cluster, api = cluster_factory(CHATS)
     await api.slow_sends(0.02)
     await _seed_broadcast(pg_storage)
-    cluster.start_worker("web", NUDGE_WEB__PORT=str(_free_port()))
+    cluster.start_worker("web", NUDGE_WEB__PORT=str(free_port()))
     cluster.start_worker()
     cluster.start_worker()
     await wait_for(pg_storage, OutboxStatus.SENT, at_least=ROWS // 10, within=90)
 
-    await _send_stop(api)
+    await user_says(api, TARGET_CHAT, "/stop")
     stopped_at = (await _stop_processed_at(pg_storage, within=60)).timestamp()
     await wait_until_settled(pg_storage, within=120, cluster=cluster)
 

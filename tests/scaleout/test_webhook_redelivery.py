@@ -26,9 +26,8 @@ from sqlalchemy import select, text
 from bot.domain.model import InboundStatus
 from bot.storage.tables import inbound_updates
 from bot.storage.uow import Storage
-from tests.scaleout.cluster import Cluster, FakeApi, wait_until_settled
+from tests.scaleout.cluster import Cluster, FakeApi, free_port, user_says, wait_until_settled
 from tests.scaleout.fake_api import FIRST_USER_ID
-from tests.scaleout.test_roles import _free_port, _say
 
 SECRET = "redelivery-test-webhook-secret"
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
@@ -93,11 +92,11 @@ async def test_an_update_in_hand_of_a_killed_web_process_and_posted_three_times_
     pg_storage: Storage, cluster_factory: MakeCluster
 ) -> None:
     cluster, api = cluster_factory(1)
-    port = _free_port()
+    port = free_port()
     async with pg_storage.engine.connect() as locker:
         await locker.execute(text("LOCK TABLE inbound_updates IN SHARE MODE"))
         victim = _start_web(cluster, port)
-        await _say(api, FIRST_USER_ID, "hello, anyone there?")
+        await user_says(api, FIRST_USER_ID, "hello, anyone there?")
         await _wait_until_insert_waits(pg_storage, cluster)
         victim.send_signal(signal.SIGKILL)  # the update received, not stored, not answered
         victim.wait()
