@@ -8,13 +8,18 @@
    and to remove one article (including the first search after it, which assembles the
    query matrices), and the search latency at that size.
 
-    python bench/kb.py [--bench-dir ../shared/bench/kb] [--articles 10000] [--json]
+Both are run for the default (lexical) ranking and, when the `nudge[embeddings]` extra is
+installed, again with `knowledge.embeddings: wordllama`, each tuned on CLINC150 val by itself.
+
+    python bench/kb.py [--bench-dir ../shared/bench/kb] [--articles 10000]
+                       [--embeddings none|wordllama|both] [--json]
 """
 
 from __future__ import annotations
 
 import argparse
 import gc
+import importlib.util
 import json
 import random
 import sys
@@ -27,6 +32,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bot.knowledge.decision import tune
+from bot.knowledge.embeddings import SentenceEmbedder, load_embedder
 from bot.knowledge.evaluation import load_bench_dir, load_queries, run_queries
 from bot.knowledge.index import KnowledgeIndex
 from bot.knowledge.model import Article
@@ -51,6 +57,9 @@ REFERENCE = {
 }
 
 
+SETS = list(REFERENCE)
+
+
 def rss_mb() -> float:
     for line in Path("/proc/self/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -58,12 +67,14 @@ def rss_mb() -> float:
     return float("nan")
 
 
-def accuracy(bench: Path) -> list[dict[str, Any]]:
+def accuracy(bench: Path, embedder: SentenceEmbedder | None) -> list[dict[str, Any]]:
+    method = "Nudge" if embedder is None else "Nudge + WordLlama"
     articles, test, val = load_bench_dir(bench / "clinc150")
-    index = KnowledgeIndex(articles)
+    index = KnowledgeIndex(articles, embedder=embedder)
     assert val is not None
     thresholds = tune(index, val)
-    rows = [{"set": "clinc150", **run_queries(index, test, thresholds).as_dict()}]
+    report = run_queries(index, test, thresholds).as_dict()
+    rows = [{"set": "clinc150", "method": method, **report}]
     for name, kb, queries in (
         ("massive_mini_en", "massive_mini_en", "massive_mini_en"),
         ("massive_mini_ru", "massive_mini_ru", "massive_mini_ru"),
@@ -73,8 +84,8 @@ def accuracy(bench: Path) -> list[dict[str, Any]]:
         questions = load_queries(bench / queries / "queries.jsonl")
         if kb != queries:  # the question's language must not restrict to a KB it lacks
             questions = [replace(q, lang=None) for q in questions]
-        report = run_queries(KnowledgeIndex(kb_articles), questions, thresholds)
-        rows.append({"set": name, **report.as_dict()})
+        carried = run_queries(KnowledgeIndex(kb_articles, embedder=embedder), questions, thresholds)
+        rows.append({"set": name, "method": method, **carried.as_dict()})
     return rows
 
 
@@ -106,13 +117,15 @@ def search_latencies(index: KnowledgeIndex, articles: list[Article]) -> list[flo
     return sorted(latencies)
 
 
-def traced_memory(articles: list[Article]) -> tuple[float, float]:
+def traced_memory(
+    articles: list[Article], embedder: SentenceEmbedder | None
+) -> tuple[float, float]:
     """MB kept by a built index (after its first search) and the peak while building.
     A separate build: tracemalloc slows allocation-heavy code about 2x, so the timings come
     from a build without it."""
     gc.collect()
     tracemalloc.start()
-    index = KnowledgeIndex(articles)
+    index = KnowledgeIndex(articles, embedder=embedder)
     index.search("warm up the query matrices", "en")
     kept, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
@@ -120,12 +133,12 @@ def traced_memory(articles: list[Article]) -> tuple[float, float]:
     return kept / 2**20, peak / 2**20
 
 
-def scale(bench: Path, count: int) -> dict[str, float]:
+def scale(bench: Path, count: int, embedder: SentenceEmbedder | None) -> dict[str, float]:
     articles = synthetic(bench, count)
     gc.collect()
     rss_before = rss_mb()
     started = time.perf_counter()
-    index = KnowledgeIndex(articles)
+    index = KnowledgeIndex(articles, embedder=embedder)
     built_s = time.perf_counter() - started
     index.search("warm up the query matrices", "en")
     ready_s = time.perf_counter() - started
@@ -142,7 +155,7 @@ def scale(bench: Path, count: int) -> dict[str, float]:
     remove_search_s = time.perf_counter() - started
     latencies = search_latencies(index, articles[:300])
     del index
-    kept_mb, peak_mb = traced_memory(articles)
+    kept_mb, peak_mb = traced_memory(articles, embedder)
     return {
         "articles": count,
         "build_s": built_s,
@@ -168,21 +181,28 @@ def print_tables(rows: list[dict[str, Any]], size: dict[str, float]) -> None:
         "AUROC | p50 ms | p99 ms |"
     )
     print("|---|---|---|---|---|---|---|---|---|")
+    referenced: set[str] = set()
     for row in rows:
         print(
-            f"| {row['set']} | **Nudge** | {fmt(row['in_scope_top1'])} | "
+            f"| {row['set']} | **{row['method']}** | {fmt(row['in_scope_top1'])} | "
             f"{fmt(row['oos_recall'])} | {fmt(row['oos_precision'])} | "
             f"{fmt(row['never_reject'])} | {row['auroc']:.3f} | {row['p50_ms']:.2f} | "
             f"{row['p99_ms']:.2f} |"
         )
-        for name, top1, recall, never, auc, p99 in REFERENCE.get(row["set"], []):
+        shown = row["set"] in referenced
+        referenced.add(row["set"])
+        for name, top1, recall, never, auc, p99 in [] if shown else REFERENCE[row["set"]]:
             print(
                 f"| | {name} (README) | {fmt(top1, 1)} | {fmt(recall, 1)} | | "
                 f"{fmt(never, 1)} | {auc:.3f} | | {fmt(p99, 1, 2)} |"
             )
-    print(f"\nthresholds (tuned on clinc150 val): {rows[0]['thresholds']}\n")
-    for key, value in size.items():
-        print(f"{key:34s} {value:10.3f}")
+    for row in rows:
+        if row["set"] == "clinc150":
+            print(f"\nthresholds of {row['method']} (tuned on clinc150 val): {row['thresholds']}")
+    for method, figures in size.items():
+        print(f"\n{method}, {figures['articles']:.0f} articles:")
+        for key, value in figures.items():
+            print(f"  {key:34s} {value:10.3f}")
 
 
 def main() -> int:
@@ -190,10 +210,22 @@ def main() -> int:
     parser.add_argument("--bench-dir", type=Path, default=ROOT.parent / "shared/bench/kb")
     parser.add_argument("--articles", type=int, default=10_000)
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--embeddings", choices=("none", "wordllama", "both"), default="both")
     args = parser.parse_args()
     bench = args.bench_dir if args.bench_dir.exists() else Path("/work/shared/bench/kb")
-    rows = accuracy(bench)
-    size = scale(bench, args.articles)
+    names = ["none", "wordllama"] if args.embeddings == "both" else [args.embeddings]
+    if "wordllama" in names and importlib.util.find_spec("wordllama") is None:
+        print("wordllama is not installed (pip install 'nudge[embeddings]'): lexical only")
+        names = ["none"]
+    rows: list[dict[str, Any]] = []
+    size: dict[str, dict[str, float]] = {}
+    for name in names:
+        embedder = load_embedder(name)
+        rows += accuracy(bench, embedder)
+        size["Nudge" if embedder is None else "Nudge + WordLlama"] = scale(
+            bench, args.articles, embedder
+        )
+    rows.sort(key=lambda row: SETS.index(row["set"]))  # stable: each set's methods together
     if args.json:
         print(json.dumps({"accuracy": rows, "scale": size}, indent=2))
     else:

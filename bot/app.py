@@ -56,7 +56,7 @@ from bot.handoff.policy import HandoffPolicy
 from bot.handoff.service import HandoffService, TickReport
 from bot.heap import freeze_startup_objects, unfreeze
 from bot.knowledge.answering import KnowledgeBase
-from bot.knowledge.decision import Thresholds
+from bot.knowledge.setup import configured_knowledge_base, configured_thresholds
 from bot.knowledge.watch import KbChange, KbWatcher
 from bot.rendering import Renderer
 from bot.scheduling.leader import LeaderLease, on_leader_only
@@ -547,7 +547,7 @@ def _knowledge_parts(
     config = settings.knowledge
     if not config.enabled:
         return None, None, None
-    knowledge = KnowledgeBase()
+    knowledge = configured_knowledge_base(config)
 
     def apply(change: KbChange) -> None:
         knowledge.apply(change)
@@ -559,11 +559,7 @@ def _knowledge_parts(
             )
 
     watcher = KbWatcher(Path(config.folder), apply)
-    thresholds = Thresholds(
-        answer=config.answer_threshold,
-        choices=config.choices_threshold,
-        margin=config.answer_margin,
-    )
+    thresholds = configured_thresholds(config)
     return knowledge, watcher, KnowledgeResponder(knowledge, thresholds, renderer)
 
 

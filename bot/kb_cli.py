@@ -8,10 +8,11 @@ from pathlib import Path
 
 from bot.config import Settings
 from bot.conversation.language import choose_language
-from bot.knowledge.answering import KnowledgeBase
-from bot.knowledge.decision import Thresholds, field_offset
+from bot.knowledge.decision import field_offset
+from bot.knowledge.embeddings import EmbeddingsUnavailable, load_embedder
 from bot.knowledge.lint import exit_code, format_problems, lint
 from bot.knowledge.loader import load_folder
+from bot.knowledge.setup import configured_knowledge_base, configured_thresholds
 
 
 def add_kb_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -27,6 +28,11 @@ def add_kb_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser
     )
     evaluate.add_argument("folder", type=Path)
     evaluate.add_argument("--json", action="store_true", help="print one JSON object")
+    evaluate.add_argument(
+        "--embeddings",
+        choices=("none", "wordllama"),
+        help="rank with the sentence-embedding view or without (default: knowledge.embeddings)",
+    )
 
 
 def run_kb_command(args: argparse.Namespace, settings: Settings) -> int:
@@ -34,16 +40,7 @@ def run_kb_command(args: argparse.Namespace, settings: Settings) -> int:
         return _check(args.folder or Path(settings.knowledge.folder))
     if args.kb_command == "ask":
         return _ask(args.text, args.lang, settings)
-    return _eval(args.folder, settings, as_json=args.json)
-
-
-def thresholds_of(settings: Settings) -> Thresholds:
-    config = settings.knowledge
-    return Thresholds(
-        answer=config.answer_threshold,
-        choices=config.choices_threshold,
-        margin=config.answer_margin,
-    )
+    return _eval(args.folder, settings, as_json=args.json, embeddings=args.embeddings)
 
 
 def _check(folder: Path) -> int:
@@ -57,10 +54,10 @@ def _check(folder: Path) -> int:
 
 def _ask(text: str, lang: str | None, settings: Settings) -> int:
     result = load_folder(Path(settings.knowledge.folder))
-    knowledge = KnowledgeBase()
+    knowledge = configured_knowledge_base(settings.knowledge)
     knowledge.load(result.documents)
     language = lang or choose_language(text, None, settings.bot.default_language)
-    answer = knowledge.ask(text, language, thresholds_of(settings))
+    answer = knowledge.ask(text, language, configured_thresholds(settings.knowledge))
     print(f"language: {language}   articles: {len(knowledge)}")
     for rank, match in enumerate(answer.matches, start=1):
         document = knowledge.document(match.article_id)
@@ -74,14 +71,25 @@ def _ask(text: str, lang: str | None, settings: Settings) -> int:
     return 0
 
 
-def _eval(folder: Path, settings: Settings, *, as_json: bool) -> int:
+def _eval(folder: Path, settings: Settings, *, as_json: bool, embeddings: str | None) -> int:
     from bot.knowledge.evaluation import evaluate
 
     if not (folder / "kb.jsonl").is_file() or not (folder / "queries.jsonl").is_file():
         print(f"{folder}: expected kb.jsonl and queries.jsonl (see bench/README.md)")
         return 1
+    config = settings.knowledge
+    if embeddings is not None and embeddings != config.embeddings:
+        # Thresholds from config.yaml belong to its own ranking: the other gets its defaults.
+        config = config.model_copy(
+            update={"embeddings": embeddings, "answer_threshold": None, "choices_threshold": None}
+        )
+    try:
+        embedder = load_embedder(config.embeddings)
+    except EmbeddingsUnavailable as exc:
+        print(f"nudge kb eval: {exc}")
+        return 2
     tuned = (folder / "queries_val.jsonl").is_file()
-    report = evaluate(folder, None if tuned else thresholds_of(settings))
+    report = evaluate(folder, None if tuned else configured_thresholds(config), embedder=embedder)
     data = report.as_dict()
     if as_json:
         print(json.dumps({key: data[key] for key in _JSON_KEYS} | data))
@@ -93,6 +101,7 @@ def _eval(folder: Path, settings: Settings, *, as_json: bool) -> int:
     print(f"  never reject        {report.never_reject:7.1%}   AUROC {report.auroc:.3f}")
     print(f"  latency per question p50 {report.p50_ms:.2f} ms, p99 {report.p99_ms:.2f} ms")
     print(f"  thresholds ({source}): {data['thresholds']}")
+    print(f"  embeddings          {config.embeddings}")
     return 0
 
 

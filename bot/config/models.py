@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 from pathlib import Path
 from typing import Literal
 
@@ -133,10 +134,24 @@ class KnowledgeSettings(Section):
     enabled: bool = True
     folder: str = "knowledge_base"
     reload_seconds: float = Field(default=2.0, ge=0)
-    # Compared with scores less half the field mean (bot/knowledge/decision.py).
-    answer_threshold: float = Field(default=0.18, ge=0, le=1)
-    choices_threshold: float = Field(default=0.14, ge=0, le=1)
+    # `wordllama` adds a sentence-embedding view (the `nudge[embeddings]` extra, weights
+    # shipped in its wheel, never downloaded): bot/knowledge/embeddings.py.
+    embeddings: Literal["none", "wordllama"] = "none"
+    # Compared with scores less half the field mean (bot/knowledge/decision.py). None: the
+    # values tuned on CLINC150 validation for the ranking in use (with or without embeddings).
+    answer_threshold: float | None = Field(default=None, ge=0, le=1)
+    choices_threshold: float | None = Field(default=None, ge=0, le=1)
     answer_margin: float = Field(default=0.0, ge=0, le=1)
+
+    @field_validator("embeddings")
+    @classmethod
+    def _model_installed(cls, value: str) -> str:
+        if value != "none" and importlib.util.find_spec(value) is None:
+            raise ValueError(
+                f"{value} is not installed: pip install 'nudge[embeddings]' "
+                "(or set knowledge.embeddings: none)"
+            )
+        return value
 
 
 class InboundSettings(Section):

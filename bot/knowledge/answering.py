@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from bot.knowledge.decision import DEFAULT_THRESHOLDS, DEPTH, DecisionKind, Thresholds, decide
 from bot.knowledge.documents import KbDocument
+from bot.knowledge.embeddings import SentenceEmbedder
 from bot.knowledge.index import KnowledgeIndex
 from bot.knowledge.model import Article, Match
 from bot.knowledge.watch import KbChange
@@ -46,9 +47,10 @@ def to_article(document: KbDocument) -> Article:
 
 
 class KnowledgeBase:
-    def __init__(self) -> None:
+    def __init__(self, embedder: SentenceEmbedder | None = None) -> None:
         self._documents: dict[str, KbDocument] = {}
-        self._index = KnowledgeIndex()
+        self._embedder = embedder
+        self._index = KnowledgeIndex(embedder=embedder)
 
     def __len__(self) -> int:
         return len(self._documents)
@@ -59,7 +61,9 @@ class KnowledgeBase:
     def load(self, documents: Iterable[KbDocument]) -> None:
         """Replace everything (start-up)."""
         self._documents = {d.id: d for d in documents}
-        self._index = KnowledgeIndex(to_article(d) for d in self._documents.values())
+        self._index = KnowledgeIndex(
+            (to_article(d) for d in self._documents.values()), embedder=self._embedder
+        )
         self._index.prepare()
 
     def apply(self, change: KbChange) -> None:

@@ -57,6 +57,14 @@ class Thresholds:
 
 
 DEFAULT_THRESHOLDS = Thresholds()
+EMBEDDING_THRESHOLDS = Thresholds(answer=0.20, choices=0.16)
+"""What `tune` picks on CLINC150 validation when the index adds the embedding view
+(`knowledge.embeddings`): the fused score has its own scale."""
+
+
+def default_thresholds(embedder: object | None) -> Thresholds:
+    """The tuned defaults for the ranking in use: lexical only, or with embeddings."""
+    return DEFAULT_THRESHOLDS if embedder is None else EMBEDDING_THRESHOLDS
 
 
 class DecisionKind(StrEnum):

@@ -17,14 +17,15 @@ from typing import Any
 import numpy as np
 
 from bot.knowledge.decision import (
-    DEFAULT_THRESHOLDS,
     DEPTH,
     DecisionKind,
     LabelledQuery,
     Thresholds,
     decide,
+    default_thresholds,
     tune,
 )
+from bot.knowledge.embeddings import SentenceEmbedder
 from bot.knowledge.index import KnowledgeIndex
 from bot.knowledge.model import Article
 
@@ -164,21 +165,28 @@ def evaluate(
     directory: Path | str,
     thresholds: Thresholds | None = None,
     queries_path: Path | str | None = None,
+    embedder: SentenceEmbedder | None = None,
 ) -> EvalReport:
-    """Build the index from `kb.jsonl`, tune on `queries_val.jsonl` when it exists (otherwise
-    use `thresholds` or the defaults) and run the test queries (or `queries_path`)."""
+    """Build the index from `kb.jsonl` (with the optional embedding view), tune on
+    `queries_val.jsonl` when it exists (otherwise use `thresholds` or the defaults for the
+    ranking in use) and run the test queries (or `queries_path`)."""
     articles, queries, val = load_bench_dir(directory)
     if queries_path is not None:
         queries = load_queries(Path(queries_path))
     started = time.perf_counter()
-    index = KnowledgeIndex(articles)
+    index = KnowledgeIndex(articles, embedder=embedder)
+    index.prepare()
     build_s = time.perf_counter() - started
     if val is not None:
         thresholds = tune(index, val)
-    report = run_queries(index, queries, thresholds or DEFAULT_THRESHOLDS)
+    report = run_queries(index, queries, thresholds or default_thresholds(embedder))
     return replace(report, build_s=build_s)
 
 
-def report_dict(directory: Path | str, thresholds: Thresholds | None = None) -> dict[str, Any]:
+def report_dict(
+    directory: Path | str,
+    thresholds: Thresholds | None = None,
+    embedder: SentenceEmbedder | None = None,
+) -> dict[str, Any]:
     """What `nudge kb eval DIR --json` prints."""
-    return evaluate(directory, thresholds).as_dict()
+    return evaluate(directory, thresholds, embedder=embedder).as_dict()

@@ -3,7 +3,10 @@
 Score of an article for a question (about 0..1) = mean of
 * word cosine: question vs the article's word centroid plus its learned correction
   (contrast.py), over stems and stem bigrams;
-* char cosine: question vs the article's char n-gram centroid (typos, rare inflections).
+* char cosine: question vs the article's char n-gram centroid (typos, rare inflections);
+* optionally (`knowledge.embeddings`), a sentence-embedding cosine with the article's mean
+  phrasing embedding, added with weight `embedding_weight` and the sum rescaled to 0..1
+  (embeddings.py): paraphrases that share no stem.
 
 Updates are incremental. `upsert` featurises only the new articles, weighs them under the
 current IDF snapshot and re-searches the offenders of only the rows they can affect. When the
@@ -15,12 +18,13 @@ built from scratch over the same articles.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
 from bot.knowledge import contrast
-from bot.knowledge.entries import Entry, Spaces, count, derive, featurise
+from bot.knowledge.embeddings import SentenceEmbedder, normalise_rows
+from bot.knowledge.entries import Entry, Spaces, count, derive, featurise, phrasings
 from bot.knowledge.matrices import (
     Matrices,
     RowSet,
@@ -32,6 +36,8 @@ from bot.knowledge.model import Article, Match
 from bot.knowledge.terms import FloatArray, SparseVec
 from bot.knowledge.text import tokens
 
+EMBED_CHUNK = 500
+
 
 @dataclass(frozen=True, slots=True)
 class IndexParams:
@@ -41,11 +47,23 @@ class IndexParams:
     char_weight: float = 1.0
     unknown_weight: float = 1.0
     refreeze_fraction: float = 0.05
+    # With an embedder: score = (lexical + w x embedding cosine) / (1 + w). 0.5 was the best
+    # of 0.25-1.5 on CLINC150 validation (docs/knowledge-ranking.md).
+    embedding_weight: float = 0.5
 
 
 class KnowledgeIndex:
-    def __init__(self, articles: Iterable[Article] = (), params: IndexParams | None = None):
+    def __init__(
+        self,
+        articles: Iterable[Article] = (),
+        params: IndexParams | None = None,
+        embedder: SentenceEmbedder | None = None,
+    ):
         self.params = params or IndexParams()
+        self.embedder = embedder
+        # article id -> its mean phrasing embedding (unit length); kept per article so that an
+        # update embeds only the articles it brings.
+        self._embedded: dict[str, FloatArray] = {}
         self._spaces = Spaces()
         self._entries: dict[str, Entry] = {}
         self._slots: list[str | None] = []
@@ -75,6 +93,7 @@ class KnowledgeIndex:
             self._slots.append(entry.article.id)
             self._entries[entry.article.id] = entry
         count(fresh, self._spaces, +1)
+        self._embed([entry.article for entry in fresh])
         self._changed_rows += sum(entry.n_rows for entry in fresh)
         self._update(fresh, dead)
 
@@ -106,6 +125,10 @@ class KnowledgeIndex:
         query_w = self._spaces.words.query(word_terms, unknown)
         query_c = self._spaces.chars.query(char_terms, unknown)
         scores = _combine(mats, query_w, query_c, self.params.char_weight)
+        if self.embedder is not None and mats.embedded is not None:
+            weight = self.params.embedding_weight
+            semantic = mats.embedded @ self.embedder.embed([text])[0]
+            scores = ((scores + weight * semantic) / (1.0 + weight)).astype(np.float32)
         allowed = mats.lang_mask(lang)
         scores[~allowed] = -np.inf
         count = min(limit, int(allowed.sum()))
@@ -123,6 +146,8 @@ class KnowledgeIndex:
 
     def _drop(self, article_ids: list[str]) -> list[int]:
         entries = [self._entries.pop(article_id) for article_id in article_ids]
+        for article_id in article_ids:
+            self._embedded.pop(article_id, None)
         count(entries, self._spaces, -1)
         for entry in entries:
             self._slots[entry.slot] = None
@@ -184,11 +209,40 @@ class KnowledgeIndex:
 
     def _assemble(self) -> Matrices:
         rows = self._rows or assemble_rows(self._entries.values(), len(self._slots), self._spaces)
-        self._matrices = query_matrices(
+        matrices = query_matrices(
             rows, len(self._slots), self._spaces, self.params.contrast, self.params.char_weight
         )
+        if self.embedder is not None:
+            matrices = replace(matrices, embedded=self._embedding_matrix())
+        self._matrices = matrices
         self._rows = None  # its matrices are large; the query matrices are what is kept
-        return self._matrices
+        return matrices
+
+    def _embed(self, articles: list[Article]) -> None:
+        """Each article's phrasings embedded and averaged per article, EMBED_CHUNK articles
+        per batch (one batch of 10,000 articles' phrasings would hold several copies of a
+        110,000 x 256 array at once)."""
+        if self.embedder is None:
+            return
+        for start in range(0, len(articles), EMBED_CHUNK):
+            chunk = articles[start : start + EMBED_CHUNK]
+            texts = [phrasings(article) or [article.body[:200]] for article in chunk]
+            vectors = self.embedder.embed([text for rows in texts for text in rows])
+            starts = np.cumsum([0, *(len(rows) for rows in texts[:-1])])
+            means = normalise_rows(np.add.reduceat(vectors, starts, axis=0))
+            for article, vector in zip(chunk, means, strict=True):
+                self._embedded[article.id] = vector
+
+    def _embedding_matrix(self) -> FloatArray:
+        """Slots x dimensions in slot order; dead slots are zero rows (they score 0)."""
+        assert self.embedder is not None
+        first = next(iter(self._embedded.values()), None)
+        dim = len(first) if first is not None else 0
+        matrix = np.zeros((len(self._slots), dim), dtype=np.float32)
+        for slot, article_id in enumerate(self._slots):
+            if article_id is not None and article_id in self._embedded:
+                matrix[slot] = self._embedded[article_id]
+        return matrix
 
     def _guess_lang(self, text: str) -> str:
         for token in tokens(text[:200]):

@@ -121,6 +121,7 @@ class Matrices:
     n_slots: int
     langs: tuple[str, ...]
     live: npt.NDArray[np.bool_]
+    embedded: FloatArray | None = None  # slots x dims, with an embedder (embeddings.py)
 
     def lang_mask(self, lang: str) -> npt.NDArray[np.bool_]:
         same = self.live & (np.array(self.langs, dtype=object) == lang)
