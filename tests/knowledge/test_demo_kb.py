@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 
 from bot.fake_telegram.tg_html import parse_html
+from bot.knowledge.answering import KnowledgeBase
+from bot.knowledge.decision import DecisionKind
 from bot.knowledge.documents import KbDocument
 from bot.knowledge.lint import lint
 from bot.knowledge.loader import article_files, load_folder
@@ -109,3 +111,32 @@ def test_every_body_is_valid_telegram_html(documents: list[KbDocument]) -> None:
     for document in documents:
         parsed = parse_html(document.body_html)
         assert parsed.text.strip() and "**" not in parsed.text, document.id
+
+
+@pytest.mark.parametrize(
+    ("question", "lang", "expected"),
+    [
+        ("how old are you", "en", "about-the-bot"),
+        ("are you a robot", "en", "about-the-bot"),
+        ("i want to talk to a human", "en", "contact-us"),
+        ("what are your working hours", "en", "contact-us"),
+        ("сколько тебе лет", "ru", "about-the-bot-ru"),
+        ("позовите оператора", "ru", "contact-us-ru"),
+        ("what is the capital of peru", "en", None),
+        ("tell me a joke", "en", None),
+        ("какая погода завтра", "ru", None),
+    ],
+)
+def test_the_demo_answers_questions_about_the_bot_and_not_unrelated_ones(
+    documents: list[KbDocument], question: str, lang: str, expected: str | None
+) -> None:
+    """Questions about the bot itself once went to "How can I talk to a person?" ("how old
+    are you" shares "are you" with "are you a bot"); the demo has an article for them."""
+    knowledge = KnowledgeBase()
+    knowledge.load(documents)
+    answer = knowledge.ask(question, lang)
+    if expected is None:
+        assert answer.kind is DecisionKind.NO_ANSWER, answer.matches[:2]
+    else:
+        assert answer.kind is DecisionKind.ANSWER, answer.matches[:2]
+        assert [d.id for d in answer.documents] == [expected]
