@@ -227,7 +227,12 @@ class Nudge:
         change = await self.kb_watcher.scan()  # the first scan loads every article
         for problem in change.problems:
             log.warning("knowledge base: %s", problem)
-        log.info("knowledge base: %d articles from %s", len(self.knowledge), self.kb_watcher.root)
+        log.info(
+            "knowledge base: %d articles from %s (ranking: %s)",
+            len(self.knowledge),
+            self.kb_watcher.root,
+            self.knowledge.ranking,
+        )
         interval = self.settings.knowledge.reload_seconds
         if interval > 0:
             watch = self.kb_watcher.run(interval)

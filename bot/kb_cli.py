@@ -58,7 +58,7 @@ def _ask(text: str, lang: str | None, settings: Settings) -> int:
     knowledge.load(result.documents)
     language = lang or choose_language(text, None, settings.bot.default_language)
     answer = knowledge.ask(text, language, configured_thresholds(settings.knowledge))
-    print(f"language: {language}   articles: {len(knowledge)}")
+    print(f"language: {language}   articles: {len(knowledge)}   ranking: {knowledge.ranking}")
     for rank, match in enumerate(answer.matches, start=1):
         document = knowledge.document(match.article_id)
         title = document.title if document else "?"

@@ -55,6 +55,11 @@ class KnowledgeBase:
     def __len__(self) -> int:
         return len(self._documents)
 
+    @property
+    def ranking(self) -> str:
+        """What ranks the articles, for logs and `nudge kb ask`."""
+        return "words" if self._embedder is None else f"words + {self._embedder.name}"
+
     def document(self, article_id: str) -> KbDocument | None:
         return self._documents.get(article_id)
 

@@ -142,3 +142,20 @@ async def test_articles_reload_without_a_restart(harness: Harness, tmp_path: Pat
     assert change.upserted_ids == ("matcha-whisk",)
     replies = await kim.says("do you sell matcha whisks?")
     assert replies[0] == "Matcha whisks\n\nYes: the bamboo chasen is in the tea section."
+
+
+async def test_with_embeddings_the_bot_answers_and_still_knows_when_it_does_not(
+    harness: Harness,
+) -> None:
+    """`knowledge.embeddings: wordllama` through the whole app: the model is loaded from its
+    package at start, questions are answered from the demo KB with the embedding ranking's
+    own thresholds, and nonsense still gets the honest reply."""
+    kim = await customer(harness, NUDGE_KNOWLEDGE__EMBEDDINGS="wordllama")
+    assert kim.app.knowledge is not None and kim.app.knowledge.ranking == "words + wordllama"
+    replies = await kim.says("what does shipping cost me?")
+    assert replies[0].startswith("How much does delivery cost")
+    assert replies[-1] == "Did this help?"
+    [honest] = await kim.says("zxqv plorf wibble")
+    assert "rather not guess" in honest
+    decisions = [r["decision"] for r in await table_rows(kim.app, tables.kb_interactions)]
+    assert decisions == ["answered", "no_answer"]
