@@ -21,10 +21,9 @@ from typing import Literal, Protocol
 import numpy as np
 
 from bot.knowledge.terms import FloatArray
+from bot.knowledge.text import MAX_CHARS  # as far as the lexical views read: a paste costs no more
 
 EmbeddingsName = Literal["none", "wordllama"]
-MAX_CHARS = 2_000
-"""Read as much of a question as the lexical views do (text.py): a 50 KB paste costs no more."""
 
 
 class EmbeddingsUnavailable(RuntimeError):
