@@ -138,4 +138,5 @@ def check_templates(templates_dir: Path, default_language: str) -> list[str]:
             f"{path}: uses {variable!r}, which the bot does not provide"
             for variable in sorted(unknown)
         )
+        problems.extend(renderer.limit_problems(path))
     return problems

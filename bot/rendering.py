@@ -3,7 +3,9 @@
 Templates live in `templates/<lang>/<name>.j2` and produce Telegram-style HTML. Autoescaping is on,
 so a customer's name like `<b>Bob</b>` or `&amp;` is shown as typed and never becomes markup;
 undefined variables raise instead of rendering an empty string; the sandbox refuses access to
-unsafe attributes, so a marketer's template cannot reach Python internals.
+unsafe attributes, so a marketer's template cannot reach Python internals; and the limits of
+`bot.templating` keep a template, or the data it is given, from eating a worker's memory or time
+(`{{ 'a' * 10**9 }}`, nested loops, a flood of output): the render stops with a RenderError.
 """
 
 from __future__ import annotations
@@ -22,7 +24,9 @@ from jinja2 import (
     select_autoescape,
 )
 from jinja2.meta import find_undeclared_variables
-from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+from bot.templating.environment import LimitedSandbox, render_limited
+from bot.templating.static_check import limit_problems
 
 TEMPLATE_SUFFIX = ".j2"
 
@@ -33,8 +37,17 @@ class RenderError(Exception):
 
 # Data a template did not expect fails inside Python, not Jinja: `{{ x | tojson }}` of an
 # undefined value, `{{ total / count }}` with a zero count, `{{ a | round }}` of a string. It is
-# the same mistake for the marketer, so it gets the same RenderError with the file and line.
-_RENDER_FAILURES = (TemplateError, TypeError, ValueError, ArithmeticError, LookupError)
+# the same mistake for the marketer, so it gets the same RenderError with the file and line. So
+# does a macro (or an include) that calls itself without end: Python stops it at its recursion
+# limit, after a few hundred calls.
+_RENDER_FAILURES = (
+    TemplateError,
+    TypeError,
+    ValueError,
+    ArithmeticError,
+    LookupError,
+    RecursionError,
+)
 
 
 class Renderer:
@@ -43,7 +56,7 @@ class Renderer:
     def __init__(self, templates_dir: Path, default_language: str) -> None:
         self._dir = templates_dir
         self._default = default_language
-        self._env = ImmutableSandboxedEnvironment(
+        self._env = LimitedSandbox(
             loader=ChoiceLoader([FileSystemLoader(str(templates_dir))]),
             undefined=StrictUndefined,
             autoescape=select_autoescape(default=True, default_for_string=True),
@@ -72,11 +85,11 @@ class Renderer:
             except TemplateError as exc:
                 raise RenderError(f"{self._dir / path}: {exc}") from exc
             try:
-                return template.render(**context).strip()
+                return render_limited(template, context).strip()
             except _RENDER_FAILURES as exc:
                 line = _error_line(exc)
                 where = f"{self._dir / path}:{line}" if line else str(self._dir / path)
-                raise RenderError(f"{where}: {exc}") from exc
+                raise RenderError(f"{where}: {_reason(exc)}") from exc
         tried = ", ".join(
             f"{lang}/{name}{TEMPLATE_SUFFIX}" for lang in self.languages_for(language)
         )
@@ -85,9 +98,9 @@ class Renderer:
     def render_string(self, source: str, context: Mapping[str, Any]) -> str:
         """Render an inline template (a funnel button's URL) in the same sandbox."""
         try:
-            return self._env.from_string(source).render(**context).strip()
+            return render_limited(self._env.from_string(source), context).strip()
         except _RENDER_FAILURES as exc:
-            raise RenderError(f"{source!r}: {exc}") from exc
+            raise RenderError(f"{source!r}: {_reason(exc)}") from exc
 
     def variables_of(self, path: Path) -> set[str]:
         """The variables a template file needs; raises RenderError (with the line) if it does
@@ -100,6 +113,23 @@ class Renderer:
         except TemplateSyntaxError as exc:
             raise RenderError(f"{path}:{exc.lineno}: {exc.message}") from exc
         return set(find_undeclared_variables(tree))
+
+    def limit_problems(self, path: Path) -> list[str]:
+        """What would go over a render limit whatever the data (`{{ "a" * 10**9 }}`,
+        `range(10**6)`, nested loops over constant ranges), as `file:line: sentence`. A template
+        that does not parse has none: `variables_of` reports it."""
+        source = path.read_text(encoding="utf-8")
+        try:
+            tree = self._env.parse(source, name=path.name, filename=str(path))
+        except TemplateSyntaxError:
+            return []
+        return [f"{path}:{line}: {reason}" for line, reason in limit_problems(tree)]
+
+
+def _reason(exc: Exception) -> str:
+    if isinstance(exc, RecursionError):
+        return "macros or includes call themselves too deeply (one without an end?)"
+    return str(exc)
 
 
 def _error_line(exc: Exception) -> int | None:

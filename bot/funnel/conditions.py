@@ -3,8 +3,9 @@
 They use Jinja2's expression syntax (the one templates use inside `{{ }}`) and run in Jinja2's
 sandbox with strict undefined. On top of the sandbox, `parse` refuses what a condition never
 needs and an attacker would: names or attributes starting with `_` (the way to Python's
-internals), calls (`"x".ljust(10**9)`), `**`, and filters outside a short list. `*` and `%` are
-checked while evaluating, so `"ab" * 1000000000` cannot eat the memory.
+internals), calls (`"x".ljust(10**9)`), `**`, and filters outside a short list. `*` is checked
+while evaluating, with the limits message templates have (`bot/templating/limits.py`), so
+`"ab" * 1000000000` cannot eat the memory; `%` may not format strings at all.
 """
 
 from __future__ import annotations
@@ -19,13 +20,14 @@ from jinja2.meta import find_undeclared_variables
 from jinja2.parser import Parser
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
+from bot.templating.limits import check_binop
+
 SAFE_FILTERS = frozenset(
     {
         "abs", "default", "first", "float", "int", "join", "last", "length", "list", "lower",
         "max", "min", "round", "string", "sum", "title", "trim", "unique", "upper",
     }
 )  # fmt: skip
-MAX_REPEAT = 1000  # `"-" * 20` is fine; a million copies is an attack
 
 
 class ConditionError(ValueError):
@@ -38,15 +40,10 @@ class _ConditionEnvironment(ImmutableSandboxedEnvironment):
     intercepted_binops = frozenset({"*", "%"})
 
     def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
-        if operator == "%":
-            if isinstance(left, str):
-                raise SecurityError("string formatting with % is not allowed in conditions")
-            return left % right
-        for sequence, count in ((left, right), (right, left)):
-            repeats = isinstance(sequence, str | list | tuple) and isinstance(count, int)
-            if repeats and count > MAX_REPEAT:
-                raise SecurityError(f"repeating a value more than {MAX_REPEAT} times")
-        return left * right
+        if operator == "%" and isinstance(left, str):
+            raise SecurityError("string formatting with % is not allowed in conditions")
+        check_binop(operator, left, right)
+        return super().call_binop(context, operator, left, right)
 
 
 _ENV = _ConditionEnvironment(undefined=StrictUndefined)
