@@ -20,6 +20,7 @@ from bot.channels.agent_desk.client import DeskConfig
 from bot.channels.agent_desk.desk import AgentDesk
 from bot.channels.telegram.client import build_bot
 from bot.channels.telegram.gateway import TelegramGateway
+from bot.channels.telegram.polling_lease import LeasedPolling
 from bot.channels.telegram.receiver import ALLOWED_UPDATES, TelegramReceiver
 from bot.channels.telegram.translate import to_event as telegram_event
 from bot.channels.webchat.backend import WebchatBackend
@@ -114,6 +115,7 @@ class Nudge:
     kb_watcher: KbWatcher | None = None
     telegram_bot: Bot | None = None
     telegram: TelegramReceiver | None = None
+    telegram_polling: LeasedPolling | None = None
     bot_username: str | None = None
     scheduler: AsyncIOScheduler | None = None
     checkpoint_pump: Pump | None = None
@@ -256,13 +258,23 @@ class Nudge:
             log.info("Telegram @%s: webhook at %s", me.username, url)
             return
         await bot.delete_webhook(drop_pending_updates=False)
-        poller = self.telegram.poll_forever(telegram.polling_timeout_seconds)
-        self.tasks.append(asyncio.get_running_loop().create_task(poller, name="telegram-poll"))
+        receiver, timeout = self.telegram, telegram.polling_timeout_seconds
+        # One poller per token: the web process holding a lease polls (docs/deploy.md).
+        self.telegram_polling = LeasedPolling(
+            self.storage.uow,
+            self.clock,
+            self.leader.holder,
+            lambda: receiver.poll_forever(timeout),
+            ttl=timedelta(seconds=telegram.polling_lease_seconds),
+        )
         log.info("Telegram @%s: long polling %s", me.username, telegram.api_server)
+        await self.telegram_polling.start()
 
     async def stop(self) -> None:
         if self.scheduler is not None and self.scheduler.running:
             self.scheduler.shutdown(wait=False)
+        if self.telegram_polling is not None:
+            await self.telegram_polling.stop()  # gives the lease up: another web process polls
         for task in self.tasks:
             task.cancel()
         for task in self.tasks:

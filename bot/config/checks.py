@@ -7,6 +7,7 @@ from typing import TypeVar
 
 from bot.config.base import Section
 from bot.config.handoff import HandoffSettings, handoff_problems
+from bot.config.lease_check import lease_problems
 from bot.config.models import (
     TELEGRAM_API,
     BotSettings,
@@ -38,6 +39,9 @@ def cross_checks(
         *_webhook_checks(sections, secrets, origins),
         *_language_checks(section(sections, BotSettings), origins),
         *_backoff_checks(section(sections, DeliverySettings), origins),
+        *lease_problems(
+            section(sections, DeliverySettings), section(sections, TelegramSettings), origins
+        ),
         *_handoff_checks(section(sections, HandoffSettings), origins),
         *_outbound_webhook_checks(section(sections, WebhooksSettings), secrets, origins),
     ]

@@ -58,6 +58,9 @@ class TelegramSettings(Section):
     webhook_path: str = "/telegram/webhook"
     polling_timeout_seconds: int = Field(default=25, ge=0, le=50)
     request_timeout_seconds: float = Field(default=15.0, gt=0)
+    # Polling: the web process holding the `telegram-poller` lease polls; if it dies, another
+    # takes over once this has run out (bot/channels/telegram/polling_lease.py).
+    polling_lease_seconds: float = Field(default=30.0, ge=1, le=3600)
 
     @field_validator("mode", mode="before")
     @classmethod

@@ -47,27 +47,36 @@ async def handle_bot_api(request: web.Request) -> web.StreamResponse:
     name = request.match_info["method"]
     bot = world.bots.get(token)
     spec = METHODS.get(name.lower())
+    port = _server_port(request)
     if bot is None or spec is None:
         error = unauthorized() if bot is None else not_found()
+        at = time.monotonic()
         await world.record_call(
-            ApiCall(token, name, {}, error.status, time.monotonic(), error.description)
+            ApiCall(token, name, {}, error.status, at, error.description, port=port)
         )
         return json_response(error.payload(), error.status)
     method, handler = spec
     try:
         params = await read_params(request)
     except ApiError as exc:
-        await _record(world, bot, method, {}, exc.status, exc.payload(), None)
+        await _record(world, bot, method, {}, exc.status, exc.payload(), None, port)
         return json_response(exc.payload(), exc.status)
     fault = world.faults.pick(token, method.lower(), params.get("chat_id"))
     status, body = await _execute(world, bot, handler, params, fault)
     if fault is not None and fault.kind is FaultKind.DROP_AFTER_READ:
-        await _record(world, bot, method, params, 0, body, fault)
+        await _record(world, bot, method, params, 0, body, fault, port)
         if request.transport is not None:
             request.transport.abort()
         return web.Response(status=204)
-    await _record(world, bot, method, params, status, body, fault)
+    await _record(world, bot, method, params, status, body, fault, port)
     return json_response(body, status)
+
+
+def _server_port(request: web.Request) -> int | None:
+    """The port of ours the request came in on (the server may listen on several)."""
+    transport = request.transport
+    address = transport.get_extra_info("sockname") if transport is not None else None
+    return int(address[1]) if isinstance(address, tuple) and len(address) >= 2 else None
 
 
 async def _execute(
@@ -97,6 +106,7 @@ async def _record(
     status: int,
     body: JsonDict,
     fault: Fault | None,
+    port: int | None,
 ) -> None:
     description = body.get("description")
     call = ApiCall(
@@ -107,6 +117,7 @@ async def _record(
         at=time.monotonic(),
         description=description if isinstance(description, str) else None,
         fault=fault.kind.value if fault is not None else None,
+        port=port,
     )
     await world.record_call(call)
 

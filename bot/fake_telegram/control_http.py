@@ -16,6 +16,10 @@ Bodies and answers are JSON; answers are ``{"ok": true, "result": ...}`` or
   result ``{"total", "messages": [...]}``.
 - ``GET /_fake/stats[?token=T][&window=SECONDS][&chat_id=C]``: ``{"calls": {method:
   {status: n}}, "messages": n, "max_sends_in_window": n}`` (the last two need ``token``).
+- ``GET /_fake/calls?token=T[&method=M]``: the Bot API requests of that bot, oldest first:
+  ``[{"method", "status", "at", "port", "description", "fault"}]``.
+- ``POST /_fake/listen`` ``{"port"?: 0}``: serve the Bot API on one more port as well;
+  result ``{"base_url"}``. Each call records the port it came in on.
 - ``POST /_fake/faults`` ``{"kind": "retry_after|blocked|bad_request|server_error|slow|
   drop_after_read", "method"?: "sendMessage", "times"?: 1, "chat_id"?, "token"?,
   "seconds"?, "status"?, "description"?}``; ``DELETE /_fake/faults`` clears all faults.
@@ -130,7 +134,11 @@ def _setup_actions(server: FakeTelegramServer) -> dict[tuple[str, str], Action]:
         )
         return group.chat_dict()
 
+    async def listen(b: Body) -> Any:
+        return {"base_url": await server.listen_also(_optional_int(b, "port") or 0)}
+
     return {
+        ("POST", "/_fake/listen"): listen,
         ("POST", "/_fake/bots"): add_bot,
         ("POST", "/_fake/users"): add_user,
         ("POST", "/_fake/groups"): add_group,
@@ -182,7 +190,15 @@ def _query_actions(server: FakeTelegramServer) -> dict[tuple[str, str], Action]:
                 )
         return result
 
-    return {("GET", "/_fake/messages"): messages, ("GET", "/_fake/stats"): stats}
+    async def calls(b: Body) -> Any:
+        method = b.get("method") or None
+        return [call.to_json() for call in server.calls(method, b["token"])]
+
+    return {
+        ("GET", "/_fake/messages"): messages,
+        ("GET", "/_fake/stats"): stats,
+        ("GET", "/_fake/calls"): calls,
+    }
 
 
 def _fault_actions(server: FakeTelegramServer) -> dict[tuple[str, str], Action]:

@@ -165,7 +165,11 @@ class SentMessage:
 
 @dataclass(frozen=True, slots=True)
 class ApiCall:
-    """One request to ``/bot{token}/{method}``; ``status`` 0 means no answer was sent."""
+    """One request to ``/bot{token}/{method}``; ``status`` 0 means no answer was sent.
+
+    ``port``: the server's port the request came in on. The server can listen on several
+    (``listen_also``), which tells apart clients given different addresses (two processes of
+    one bot, say)."""
 
     token: str
     method: str
@@ -174,6 +178,18 @@ class ApiCall:
     at: float
     description: str | None = None
     fault: str | None = None
+    port: int | None = None
+
+    def to_json(self) -> JsonDict:
+        """A JSON-friendly summary without the parameters (used by the HTTP control API)."""
+        return {
+            "method": self.method,
+            "status": self.status,
+            "at": self.at,
+            "port": self.port,
+            "description": self.description,
+            "fault": self.fault,
+        }
 
 
 @dataclass(frozen=True, slots=True)

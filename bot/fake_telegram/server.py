@@ -73,6 +73,18 @@ class FakeTelegramServer(ObserverMixin):
         self._runner = runner
         self._port = int(runner.addresses[0][1])
 
+    async def listen_also(self, port: int = 0) -> str:
+        """Serve the same bots on one more port; returns its base URL. Calls record the port
+        they came in on (``ApiCall.port``): clients given different addresses (two processes
+        of one bot) can be told apart."""
+        runner = self._runner
+        if runner is None:
+            raise RuntimeError("FakeTelegramServer is not started")
+        before = list(runner.addresses)
+        await web.TCPSite(runner, self.host, port).start()
+        [added] = [address for address in runner.addresses if address not in before]
+        return self._url(int(added[1]))
+
     async def stop(self) -> None:
         """Stop serving: pending long polls return empty, webhook pushes stop."""
         runner, self._runner = self._runner, None
@@ -105,10 +117,13 @@ class FakeTelegramServer(ObserverMixin):
     @property
     def base_url(self) -> str:
         """``http://HOST:PORT`` (clients add ``/bot{token}/{method}``)."""
+        return self._url(self.port)
+
+    def _url(self, port: int) -> str:
         host = "127.0.0.1" if self.host in ("", "0.0.0.0") else self.host
         if ":" in host:
             host = f"[{host}]"
-        return f"http://{host}:{self.port}"
+        return f"http://{host}:{port}"
 
     # -- registration ----------------------------------------------------------------------
 

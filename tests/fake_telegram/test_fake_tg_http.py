@@ -106,6 +106,27 @@ async def test_control_api(server: FakeTelegramServer, http: aiohttp.ClientSessi
     assert "POST /_fake/send_text" in body["result"]["endpoints"]
 
 
+async def test_a_second_address_serves_the_same_bot_and_calls_say_which_one(
+    server: FakeTelegramServer, http: aiohttp.ClientSession
+) -> None:
+    fake = f"{server.base_url}/_fake"
+    _, body = await call(http, f"{fake}/listen", json={})
+    other = body["result"]["base_url"]
+    assert other.startswith("http://127.0.0.1:") and other != server.base_url
+    await call(http, f"{server.base_url}/bot{TOKEN}/getMe")
+    await call(http, f"{other}/bot{TOKEN}/getMe")
+    await call(http, f"{other}/bot{TOKEN}/getUpdates", json={"timeout": 0})
+    _, body = await call(http, f"{fake}/calls?token={TOKEN}&method=getMe", "GET")
+    ports = [c["port"] for c in body["result"]]
+    assert ports == [server.port, int(other.rsplit(":", 1)[1])]
+    _, body = await call(http, f"{fake}/calls?token={TOKEN}", "GET")
+    assert [(c["method"], c["status"]) for c in body["result"]] == [
+        ("getMe", 200),
+        ("getMe", 200),
+        ("getUpdates", 200),
+    ]
+
+
 async def test_cli_serves_until_terminated() -> None:
     process = await asyncio.create_subprocess_exec(
         sys.executable,

@@ -67,6 +67,18 @@ class FakeApi:
             query["chat_id"] = chat_id
         return int((await self._get("stats", **query))["max_sends_in_window"])
 
+    async def listen_also(self) -> str:
+        """One more address of this fake; each call records the one it came in on, so
+        processes given different addresses can be told apart."""
+        url = f"{self.base_url}/_fake/listen"
+        async with aiohttp.ClientSession() as session, session.post(url, json={}) as answer:
+            body = await answer.json()
+        return str(body["result"]["base_url"])
+
+    async def calls(self, method: str) -> list[dict[str, Any]]:
+        """The Bot API calls of `method` so far: status, port (which address), description."""
+        return list(await self._get("calls", method=method))
+
     async def slow_sends(self, seconds: float) -> None:
         fault = {"kind": "slow", "seconds": seconds, "times": None, "token": TOKEN}
         await self._post("faults", fault)

@@ -21,6 +21,7 @@ from tests.scaleout.cluster import (
 
 ROWS = 2000
 CHATS = 400
+SHORT_REQUESTS = {"NUDGE_TELEGRAM__REQUEST_TIMEOUT_SECONDS": "1.5"}
 
 MakeCluster = Callable[..., tuple[Cluster, FakeApi]]
 
@@ -62,17 +63,18 @@ async def test_a_worker_killed_mid_dispatch_loses_nothing_and_repeats_nothing(
     pg_storage: Storage, cluster_factory: MakeCluster
 ) -> None:
     # Slow answers keep a batch in flight long enough to kill its worker in the middle of it;
-    # a short lease lets the restarted worker settle the dead one's rows within the test.
-    cluster, api = cluster_factory(CHATS, lease_seconds=4)
+    # a short lease lets the restarted worker settle the dead one's rows within the test. The
+    # lease must outlast a claim's sends (bot/config/lease_check.py): a short request timeout.
+    cluster, api = cluster_factory(CHATS, lease_seconds=12)
     await api.slow_sends(0.2)
     await seed_outbox(pg_storage, ROWS, CHATS)
-    victim = cluster.start_worker()
+    victim = cluster.start_worker(**SHORT_REQUESTS)
     await wait_for(pg_storage, OutboxStatus.SENT, at_least=200, within=60)
     await wait_for(pg_storage, OutboxStatus.SENDING, at_least=1, within=60)
     victim.send_signal(signal.SIGKILL)
     victim.wait()
     in_flight = await _count(pg_storage, OutboxStatus.SENDING)
-    cluster.start_worker()
+    cluster.start_worker(**SHORT_REQUESTS)
 
     settled = await wait_until_settled(pg_storage, within=180, cluster=cluster)
 
