@@ -108,9 +108,9 @@ class LeaderLease:
         if leading == self._leading:
             return
         if leading:
-            log.info("%s: %s now runs the once-per-cluster jobs", self.name, self.holder)
+            log.info("%s lease: %s holds it now", self.name, self.holder)
         else:
-            log.info("%s: %s no longer runs the once-per-cluster jobs", self.name, self.holder)
+            log.info("%s lease: %s no longer holds it", self.name, self.holder)
         failed = False
         for transition in self.on_gained if leading else self.on_lost:
             try:
