@@ -21,7 +21,7 @@ from rich.console import Console
 from rich.table import Table
 
 from bot.analytics import GroupBy, PeriodError, ReportService
-from bot.analytics.export import Cell, Report, Section, sections, to_data
+from bot.analytics.export import Cell, Report, Section, sections, table_sections, to_data
 from bot.domain.clock import Clock, SystemClock
 from bot.funnel.durations import DurationError, parse_duration
 
@@ -155,7 +155,7 @@ def _write_tables(report: Report, out: TextIO) -> None:
     if report.empty:
         console.print("Nothing happened in this period: no rows to report.")
         return
-    for section in sections(report):
+    for section in table_sections(report):
         console.print(_table(section))
 
 

@@ -18,8 +18,10 @@ Entry points (all `async`, read-only; `period` is a `Period`, half-open `[start,
     await service.funnels(period) -> FunnelsReport
         .funnels: list[FunnelReport], one per funnel with enrollments entered in the period:
         .entered, .goal (Rate), .steps: list[StepStats] in funnel-file order, each with
-        .step_id, .reached (the bar of a narrowing funnel chart), .sent, .pressed, .replied,
-        .goal, .dropped; .worst_step, .exits {reason: n}, .time_to_goal (Spread),
+        .step_id, .reached (the bar of a narrowing funnel chart), .queued, .pressed, .replied,
+        .goal, .dropped and .delivery (StepDelivery: what became of the queued messages:
+        .delivered, .failed, .suppressed, .pending, .unknown, and .failure_reasons /
+        .suppression_reasons {reason: n}); .worst_step, .exits {reason: n}, .time_to_goal (Spread),
         .variants (VariantStats) and .comparisons (VariantComparison with a ZTest: difference,
         z, p_value, significant).
     await service.service(period, by: GroupBy | None = None) -> ServiceReport
@@ -54,6 +56,7 @@ from bot.analytics.model import (
     ScoreStats,
     ServiceReport,
     ServiceRow,
+    StepDelivery,
     StepStats,
     TrendPoint,
     VariantComparison,
@@ -83,6 +86,7 @@ __all__ = [
     "ServiceReport",
     "ServiceRow",
     "Spread",
+    "StepDelivery",
     "StepStats",
     "TrendPoint",
     "VariantComparison",

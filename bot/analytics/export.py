@@ -18,12 +18,15 @@ from zoneinfo import ZoneInfo
 
 from bot.analytics.model import (
     DriversReport,
+    FunnelReport,
     FunnelsReport,
     RetentionReport,
     ScoresReport,
     ScoreStats,
     ServiceReport,
     ServiceRow,
+    StepDelivery,
+    StepStats,
 )
 from bot.analytics.period import Period
 from bot.analytics.stats import Rate, Spread, ZTest
@@ -58,16 +61,71 @@ def _spread(spread: Spread | None) -> tuple[Cell, Cell]:
     return _seconds(spread.median), _seconds(spread.p90)
 
 
+STEP_COLUMNS = ("funnel", "step", "reached", "queued", "pressed", "replied", "goal", "dropped")
+DELIVERY_COLUMNS = ("delivered", "failed", "suppressed", "pending", "unknown")
+REASON_COLUMNS = ("failure reasons", "suppression reasons")
+
+
+def reasons_text(reasons: dict[str, int]) -> str | None:
+    """`contact opted out of marketing messages (30); contact blocked the bot (5)`."""
+    return "; ".join(f"{reason} ({count})" for reason, count in reasons.items()) or None
+
+
+def _step_cells(f: FunnelReport, s: StepStats) -> tuple[Cell, ...]:
+    return (f.funnel_id, s.step_id, s.reached, s.queued, s.pressed, s.replied, s.goal, s.dropped)
+
+
+def _delivery_cells(d: StepDelivery) -> tuple[Cell, ...]:
+    return (d.delivered, d.failed, d.suppressed, d.pending, d.unknown)
+
+
 def funnel_sections(report: FunnelsReport) -> list[Section]:
+    """The flat table (CSV): one row per funnel and step, with what became of its messages."""
     steps = Section(
         "Funnel steps",
-        ("funnel", "step", "reached", "sent", "pressed", "replied", "goal", "dropped"),
+        STEP_COLUMNS + DELIVERY_COLUMNS + REASON_COLUMNS,
         [
-            (f.funnel_id, s.step_id, s.reached, s.sent, s.pressed, s.replied, s.goal, s.dropped)
+            (*_step_cells(f, s), *_delivery_cells(s.delivery),
+             reasons_text(s.delivery.failure_reasons),
+             reasons_text(s.delivery.suppression_reasons))
+            for f in report.funnels
+            for s in f.steps
+        ],
+    )  # fmt: skip
+    return [steps, *_funnel_detail(report)]
+
+
+def funnel_table_sections(report: FunnelsReport) -> list[Section]:
+    """For the terminal: the steps, then their messages' delivery and reasons (the flat table
+    is too wide to read)."""
+    steps = Section(
+        "Funnel steps", STEP_COLUMNS, [_step_cells(f, s) for f in report.funnels for s in f.steps]
+    )
+    delivery = Section(
+        "What became of the steps' queued messages",
+        ("funnel", "step", "queued", *DELIVERY_COLUMNS),
+        [
+            (f.funnel_id, s.step_id, s.queued, *_delivery_cells(s.delivery))
             for f in report.funnels
             for s in f.steps
         ],
     )
+    reasons = Section(
+        "Why messages were not delivered",
+        ("funnel", "step", "outcome", "reason", "enrollments"),
+        [
+            (f.funnel_id, s.step_id, outcome, reason, count)
+            for f in report.funnels
+            for s in f.steps
+            for outcome, found in (("failed", s.delivery.failure_reasons),
+                                   ("suppressed", s.delivery.suppression_reasons))
+            for reason, count in found.items()
+        ],
+    )  # fmt: skip
+    return [steps, delivery, *([reasons] if reasons.rows else []), *_funnel_detail(report)]
+
+
+def _funnel_detail(report: FunnelsReport) -> list[Section]:
     summary = Section(
         "Funnels",
         ("funnel", "entered", "goal", "goal %", "completed", "open", "worst step",
@@ -89,7 +147,7 @@ def funnel_sections(report: FunnelsReport) -> list[Section]:
             for v in f.variants
         ],
     )  # fmt: skip
-    return [steps, summary, *([variants] if variants.rows else [])]
+    return [summary, *([variants] if variants.rows else [])]
 
 
 def _versus(funnel: Any, name: str) -> tuple[Cell, Cell, Cell]:
@@ -185,8 +243,20 @@ SECTIONS: dict[type, Callable[[Any], list[Section]]] = {
 }
 
 
+# Where the terminal shows a report differently from its flat table.
+TABLE_SECTIONS: dict[type, Callable[[Any], list[Section]]] = {
+    FunnelsReport: funnel_table_sections,
+}
+
+
 def sections(report: Report) -> list[Section]:
+    """The report's sections; the first is its flat table (CSV)."""
     return SECTIONS[type(report)](report)
+
+
+def table_sections(report: Report) -> list[Section]:
+    """The sections the terminal prints."""
+    return TABLE_SECTIONS.get(type(report), SECTIONS[type(report)])(report)
 
 
 def to_data(value: Any) -> Any:

@@ -6,14 +6,29 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from bot.analytics.model import FunnelReport, StepStats, VariantComparison, VariantStats
+from bot.analytics.model import (
+    NO_REASON,
+    OTHER_REASONS,
+    FunnelReport,
+    StepDelivery,
+    StepStats,
+    VariantComparison,
+    VariantStats,
+)
 from bot.analytics.stats import Rate, Spread, two_proportion_z_test
-from bot.domain.report_ports import FunnelOutcomeCount, FunnelStepCount, GoalTiming
+from bot.domain.report_ports import (
+    Delivery,
+    FunnelOutcomeCount,
+    FunnelStepCount,
+    GoalTiming,
+    StepDeliveryCount,
+)
 
 DROPPED_STATUSES = frozenset({"exited", "expired", "failed"})
 OPEN_STATUSES = frozenset({"running", "waiting_reply"})
 
 StepKey = tuple[str, str]  # (funnel id, step id)
+TOP_REASONS = 5  # reasons shown per step and outcome; the rest are summed as OTHER_REASONS
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,6 +38,8 @@ class FunnelFacts:
     timings: Sequence[GoalTiming]
     # Enrollments that pressed a button of a step, found in the customers' stored messages.
     pressed: Mapping[StepKey, int]
+    # What became of the steps' queued messages (their outbox rows).
+    deliveries: Sequence[StepDeliveryCount] = ()
 
 
 def build_funnel_reports(
@@ -69,7 +86,7 @@ def _steps(
         if row.funnel_id != funnel_id or row.step_id is None:
             continue
         counts[row.step_id].update(
-            reached=row.reached, sent=row.sent, button=row.button, replied=row.replied,
+            reached=row.reached, queued=row.queued, button=row.button, replied=row.replied,
             goal=row.goal,
         )  # fmt: skip
         seen = first_seen.get(row.step_id, row.first_log_id)
@@ -78,29 +95,68 @@ def _steps(
     for o in outcomes:
         if o.step_id is not None and o.status in DROPPED_STATUSES and not o.goal:
             dropped[o.step_id] += o.enrollments
-    known = set(counts) | set(dropped)
+    deliveries = _deliveries(funnel_id, facts.deliveries)
+    known = set(counts) | set(dropped) | set(deliveries)
     # The file's order first; steps no longer in the file after them, in the order first seen.
     ordered = [s for s in file_order if s in known]
     ordered += sorted(known - set(ordered), key=lambda s: (first_seen.get(s, 1 << 62), s))
     pressed = facts.pressed
     return [
-        _step(step_id, counts[step_id], dropped[step_id], pressed.get((funnel_id, step_id), 0))
+        _step(step_id, counts[step_id], dropped[step_id], pressed.get((funnel_id, step_id), 0),
+              deliveries.get(step_id, StepDelivery()))
         for step_id in ordered
-    ]
+    ]  # fmt: skip
 
 
-def _step(step_id: str, kinds: Counter[str], dropped: int, pressed: int) -> StepStats:
+def _step(
+    step_id: str, kinds: Counter[str], dropped: int, pressed: int, delivery: StepDelivery
+) -> StepStats:
     # A press is logged as `button` where the runner writes it, and is always in the message
     # history: both describe the same presses, so the larger count is the complete one.
     return StepStats(
         step_id=step_id,
         reached=kinds["reached"],
-        sent=kinds["sent"],
+        queued=kinds["queued"],
         pressed=max(kinds["button"], pressed),
         replied=kinds["replied"],
         goal=kinds["goal"],
         dropped=dropped,
+        delivery=delivery,
     )
+
+
+def _deliveries(funnel_id: str, rows: Iterable[StepDeliveryCount]) -> dict[str, StepDelivery]:
+    """Each step's delivery counts, with its failure and suppression reasons."""
+    counts: dict[str, Counter[Delivery]] = defaultdict(Counter)
+    reasons: dict[tuple[str, Delivery], Counter[str]] = defaultdict(Counter)
+    for row in rows:
+        if row.funnel_id != funnel_id:
+            continue
+        counts[row.step_id][row.delivery] += row.enrollments
+        if row.delivery in (Delivery.FAILED, Delivery.SUPPRESSED):
+            reasons[row.step_id, row.delivery][row.reason or NO_REASON] += row.enrollments
+    return {
+        step_id: StepDelivery(
+            delivered=n[Delivery.DELIVERED],
+            failed=n[Delivery.FAILED],
+            suppressed=n[Delivery.SUPPRESSED],
+            pending=n[Delivery.PENDING],
+            unknown=n[Delivery.UNKNOWN],
+            failure_reasons=top_reasons(reasons[step_id, Delivery.FAILED]),
+            suppression_reasons=top_reasons(reasons[step_id, Delivery.SUPPRESSED]),
+        )
+        for step_id, n in counts.items()
+    }
+
+
+def top_reasons(counts: Mapping[str, int], limit: int = TOP_REASONS) -> dict[str, int]:
+    """The `limit` most frequent reasons (ties by text), most first; when there are more, the
+    last place sums the rest as OTHER_REASONS, so the counts still add up."""
+    ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+    if len(ranked) <= limit:
+        return dict(ranked)
+    rest = sum(count for _, count in ranked[limit - 1 :])
+    return {**dict(ranked[: limit - 1]), OTHER_REASONS: rest}
 
 
 def _exits(outcomes: Iterable[FunnelOutcomeCount]) -> dict[str, int]:

@@ -21,16 +21,41 @@ class GroupBy(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
+class StepDelivery:
+    """What became of a step's queued messages, in enrollments (each counted once, by its
+    message's outcome; see `bot.domain.report_ports.Delivery`)."""
+
+    delivered: int = 0  # the channel accepted it
+    failed: int = 0  # refused by the channel, or given up after retries
+    suppressed: int = 0  # not sent: opted out, blocked the bot, ...
+    pending: int = 0  # still in the outbox
+    unknown: int = 0  # sent, no answer came back
+    # Why, most frequent first: the stored reasons, the rarest summed under OTHER_REASONS.
+    failure_reasons: dict[str, int] = field(default_factory=dict)
+    suppression_reasons: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def tracked(self) -> int:
+        """Messages with an outbox record: delivered + failed + suppressed + pending + unknown."""
+        return self.delivered + self.failed + self.suppressed + self.pending + self.unknown
+
+
+OTHER_REASONS = "(other reasons)"
+NO_REASON = "(no reason given)"
+
+
+@dataclass(frozen=True, slots=True)
 class StepStats:
     """One step of a funnel, counted in enrollments (a contact counts once per step)."""
 
     step_id: str
     reached: int  # with any log row at this step: the bar of a narrowing funnel chart
-    sent: int  # the step's message was queued (marketing `sent` or service `notified`)
+    queued: int  # the step's message went to the outbox (marketing `sent`, service `notified`)
     pressed: int  # pressed one of the step's buttons
     replied: int  # answered at this step (a text, or a button of a wait-for-reply step)
     goal: int  # reached the goal while at this step
     dropped: int  # ended here without the goal (exited, expired or failed)
+    delivery: StepDelivery = field(default_factory=StepDelivery)  # what became of the queued
 
 
 @dataclass(frozen=True, slots=True)

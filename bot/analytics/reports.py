@@ -71,6 +71,7 @@ class ReportService:
                 outcomes=await reports.funnel_outcomes(start, end),
                 timings=await reports.goal_timings(start, end),
                 pressed=await _button_presses(reports, period),
+                deliveries=await reports.step_deliveries(start, end),
             )
         order = self._step_order() if self._step_order is not None else None
         return FunnelsReport(period, build_funnel_reports(facts, order))

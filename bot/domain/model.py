@@ -151,6 +151,10 @@ class OutboundDraft:
     buttons: list[list[Button]] = field(default_factory=list)
     thread_id: int | None = None
     not_before: datetime | None = None
+    # The funnel step this message is sent for (its enrollment and step id), else None: the
+    # funnel report counts what became of each step's messages through them.
+    enrollment_id: int | None = None
+    step_id: str | None = None
 
 
 @dataclass(slots=True)
@@ -174,6 +178,8 @@ class OutboundMessage:
     reason: str | None = None
     channel_message_id: str | None = None
     sent_at: datetime | None = None
+    enrollment_id: int | None = None  # the funnel step it was sent for (see OutboundDraft)
+    step_id: str | None = None
 
 
 @dataclass(slots=True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 from typing import Protocol
 
 from bot.domain.ports import UnitOfWork
@@ -22,11 +23,35 @@ class FunnelStepCount:
     variant: str | None
     step_id: str | None
     reached: int  # with any funnel-log row at the step
-    sent: int  # with a `sent` or `notified` row
+    queued: int  # with a `sent` or `notified` row: the step's message went to the outbox
     button: int  # with a `button` row
     replied: int  # with a `replied` row
     goal: int  # with a `goal` row
     first_log_id: int  # the step's first row: its place when the funnel file is unknown
+
+
+class Delivery(StrEnum):
+    """What became of a step's message for one enrollment, from its outbox rows. When they
+    differ (a long text's parts, a step sent again in a loop), the first of this order that
+    one of them has decides: a message is delivered only when all of it was."""
+
+    FAILED = "failed"  # the channel refused it, or it was given up after retries
+    SUPPRESSED = "suppressed"  # not sent: opted out, blocked the bot, forgotten, ...
+    UNKNOWN = "unknown"  # sent, and no answer came back (the worker stopped mid-send)
+    PENDING = "pending"  # still waiting (or being sent) in the outbox
+    DELIVERED = "delivered"  # the channel accepted it (the outbox row is `sent`)
+
+
+@dataclass(frozen=True, slots=True)
+class StepDeliveryCount:
+    """Enrollments of the cohort whose message at one funnel step ended as `delivery`, with
+    the stored reason for failed and suppressed ones (None for the others)."""
+
+    funnel_id: str
+    step_id: str
+    delivery: Delivery
+    reason: str | None
+    enrollments: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,6 +155,11 @@ class ReportRepository(Protocol):
         ...
 
     async def funnel_outcomes(self, start: datetime, end: datetime) -> list[FunnelOutcomeCount]: ...
+
+    async def step_deliveries(self, start: datetime, end: datetime) -> list[StepDeliveryCount]:
+        """Per funnel, step, delivery and reason, for the enrollments that entered in the
+        period: what became of the messages their steps queued (the outbox rows linked to them)."""
+        ...
 
     async def goal_timings(self, start: datetime, end: datetime) -> list[GoalTiming]: ...
 

@@ -150,6 +150,8 @@ class DatabasePorts:
             kind=OutboundKind.FUNNEL if funnel.marketing else OutboundKind.SYSTEM,
             conversation_id=await self._conversation_id(contact.id),
             buttons=self._buttons(enrollment, step, contact, context),
+            enrollment_id=enrollment.id,
+            step_id=step.id,
         )
         await self._outbox.enqueue(self._uow, draft, at)
         kind = FunnelLogKind.SENT if funnel.marketing else FunnelLogKind.NOTIFIED
@@ -260,7 +262,7 @@ class DatabasePorts:
             self._note(enrollment, FunnelLogKind.SKIPPED, at, f"survey {step.survey}: surveys off")
             return
         response = await self._surveys.send_from_funnel(
-            self._uow, step.survey, enrollment.contact_id, enrollment, at
+            self._uow, step.survey, enrollment.contact_id, enrollment, at, step_id=step.id
         )
         if response is not None and response.status is SurveyStatus.SENT:
             self._note(enrollment, FunnelLogKind.NOTIFIED, at, f"survey {step.survey}", step.id)

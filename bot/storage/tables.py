@@ -132,6 +132,10 @@ outbox = Table(
     # means its worker died, and only then is the row settled as "unknown" by another.
     Column("claimed_by", String(128)),
     Column("lease_until", UTCDateTime()),
+    # The funnel step a row was sent for (migration 0012), NULL for every other message: the
+    # funnel report counts what became of each step's messages (delivered, failed, ...).
+    Column("enrollment_id", Id, ForeignKey("enrollments.id", ondelete="SET NULL")),
+    Column("step_id", String(128)),
     UniqueConstraint("key"),
     # The dispatcher's claim: WHERE status = 'pending' AND not_before <= now
     # ORDER BY priority, id. Walking pending rows in that order and filtering on not_before stops
@@ -142,6 +146,19 @@ outbox = Table(
     # The claim skips chats another worker is sending to (their SENDING rows).
     Index("ix_outbox_channel_address_status", "channel", "address", "status"),
     sqlite_autoincrement=True,
+)
+
+# Reports: the outcome of each funnel step's messages, found per enrollment of the cohort and
+# read from the index alone (status included). Partial: replies and agents' messages (most
+# rows) are not in it and cost it nothing.
+_FUNNEL_STEP_ROW = outbox.c.enrollment_id.is_not(None)
+Index(
+    "ix_outbox_enrollment_id_step_id_status",
+    outbox.c.enrollment_id,
+    outbox.c.step_id,
+    outbox.c.status,
+    sqlite_where=_FUNNEL_STEP_ROW,
+    postgresql_where=_FUNNEL_STEP_ROW,
 )
 
 messages = Table(

@@ -60,6 +60,7 @@ class About:
     team: str | None = None
     funnel_id: str | None = None
     enrollment_id: int | None = None
+    step_id: str | None = None  # the funnel's survey step: its question is that step's message
 
 
 class SurveySender:
@@ -100,7 +101,7 @@ class SurveySender:
         if reason is not None or identity is None:
             log.info("survey %s for contact %s not sent: %s", survey.id, contact.id, reason)
             return response
-        await self._enqueue(uow, survey, response, contact, identity, at)
+        await self._enqueue(uow, survey, response, contact, identity, about, at)
         return response
 
     async def _screen(
@@ -141,6 +142,7 @@ class SurveySender:
         response: SurveyResponse,
         contact: Contact,
         identity: ChannelIdentity,
+        about: About,
         at: datetime,
     ) -> None:
         agent = await uow.agents.get(response.agent_id) if response.agent_id else None
@@ -162,5 +164,7 @@ class SurveySender:
             conversation_id=response.conversation_id,
             buttons=score_buttons(survey.kind, response.id),
             not_before=response.sent_at,
+            enrollment_id=about.enrollment_id if about.step_id is not None else None,
+            step_id=about.step_id,
         )
         await self._outbox.enqueue(uow, draft, at)

@@ -76,9 +76,10 @@ class SurveyService(SurveyAnswers):
         contact_id: int,
         enrollment: Enrollment,
         at: datetime,
+        step_id: str | None = None,
     ) -> SurveyResponse | None:
-        """A funnel's `survey:` step: ask now. A suppressed response carries its `reason`;
-        None when the survey is unknown or this enrollment was already surveyed."""
+        """A funnel's `survey:` step (`step_id`): ask now. A suppressed response carries its
+        `reason`; None when the survey is unknown or this enrollment was already surveyed."""
         survey = self.survey(survey_id)
         if survey is None:
             log.warning("funnel %s asks for an unknown survey %r", enrollment.funnel_id, survey_id)
@@ -88,6 +89,7 @@ class SurveyService(SurveyAnswers):
             conversation_id=conversation.id if conversation is not None else None,
             funnel_id=enrollment.funnel_id,
             enrollment_id=enrollment.id,
+            step_id=step_id,
         )
         return await self._sender.create(uow, survey, contact_id, about, at, at)
 

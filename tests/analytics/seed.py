@@ -18,7 +18,16 @@ from bot.domain.clock import FakeClock
 from bot.domain.funnel import Enrollment, EnrollmentStatus
 from bot.domain.funnel_ports import FunnelLogEntry, FunnelLogKind
 from bot.domain.handoff import Agent, CloseReason, Handoff, HandoffReason, HandoffStatus
-from bot.domain.model import Channel, Conversation, Direction, KbDecisionKind, Sender
+from bot.domain.model import (
+    Channel,
+    Conversation,
+    Direction,
+    KbDecisionKind,
+    OutboundDraft,
+    OutboundKind,
+    OutboxStatus,
+    Sender,
+)
 from bot.domain.surveys import SurveyKind, SurveyResponse, SurveyStatus
 from bot.storage import Storage
 from bot.storage.uow import SqlUnitOfWork
@@ -30,6 +39,16 @@ BEFORE = datetime(2026, 10, 20, 12, 0, tzinfo=UTC)
 TG, WEB = Channel.TELEGRAM, Channel.WEBCHAT
 Ending = tuple[EnrollmentStatus, str | None, str | None, str | None]
 LogRow = tuple[str | None, FunnelLogKind, datetime]
+Settled = tuple[OutboxStatus, str | None]  # how the dispatcher left an outbox row, and why
+
+# The outcomes of the funnel steps' messages (outbox rows), as the dispatcher records them.
+SENT: Settled = (OutboxStatus.SENT, None)
+PENDING: Settled = (OutboxStatus.PENDING, None)
+NOT_FOUND: Settled = (OutboxStatus.FAILED, "400: Bad Request: chat not found")
+BLOCKED_403: Settled = (OutboxStatus.FAILED, "403: Forbidden: bot was blocked by the user")
+OPTED_OUT: Settled = (OutboxStatus.SUPPRESSED, "contact opted out of marketing messages")
+BLOCKED: Settled = (OutboxStatus.SUPPRESSED, "contact blocked the bot")
+LOST: Settled = (OutboxStatus.UNKNOWN, "process stopped during send; outcome unknown")
 
 
 def at(day: int, hour: int, minute: int = 0) -> datetime:
@@ -134,6 +153,25 @@ class World:
                   kind: FunnelLogKind, when: datetime) -> None:  # fmt: skip
         entry = FunnelLogEntry(self.enrollments[name], funnel, contact_id, step, kind, when)
         await self.uow.funnel_log.add(entry)
+
+    async def queue(self, name: str, contact_id: int, step: str, when: datetime,
+                    *parts: Settled, version: int = 1) -> None:  # fmt: skip
+        """The step's message as the funnel runner stores it (a long text in parts, `#n`),
+        each part then settled as the dispatcher records it."""
+        enrollment = self.enrollments[name]
+        key = f"funnel:{enrollment}:{step}:{version}"
+        for number, (status, reason) in enumerate(parts, start=1):
+            draft = OutboundDraft(
+                key=f"{key}#{number}" if len(parts) > 1 else key, contact_id=contact_id,
+                channel=TG, address=str(contact_id), text=f"{step} {number}",
+                kind=OutboundKind.FUNNEL, enrollment_id=enrollment, step_id=step,
+            )  # fmt: skip
+            row = await self.uow.outbox.add(draft, when)
+            assert row is not None
+            if status is OutboxStatus.SENT:
+                await self.uow.outbox.finish(row.id, status, when, channel_message_id="m1")
+            elif status is not OutboxStatus.PENDING:
+                await self.uow.outbox.finish(row.id, status, when, reason=reason)
 
 
 async def seed_service(w: World) -> None:
@@ -258,6 +296,35 @@ async def seed_funnels(w: World) -> None:
     for name, when in (("E1", at(2, 11, 30)), ("E1", at(2, 11, 31)), ("E7", at(2, 9))):
         await w.say(chat, f"[button] fn:{w.enrollments[name]}:offer:yes", when)
     await w.say(chat, "[button] kb:y:12", at(2, 11, 32))
+    await _seed_step_messages(w, names)
+
+
+async def _seed_step_messages(w: World, contacts: dict[str, int]) -> None:
+    """What became of each queued step message (its outbox rows; see `Settled`)."""
+    plan: list[tuple[str, str, datetime, tuple[Settled, ...], int]] = [
+        # welcome/hello: E1, E2 delivered; E3 failed; E4's service message in two parts, the
+        # second still pending; E5 suppressed; E6's outcome unknown.
+        ("E1", "hello", at(2, 10), (SENT,), 1), ("E2", "hello", at(3, 10), (SENT,), 1),
+        ("E3", "hello", at(4, 10), (NOT_FOUND,), 1),
+        ("E4", "hello", at(4, 11), (SENT, PENDING), 1),
+        ("E5", "hello", at(5, 10), (OPTED_OUT,), 1), ("E6", "hello", at(6, 10), (LOST,), 1),
+        # welcome/offer: E1 delivered; E2 failed (blocked); E3 suppressed (blocked); E6's long
+        # text delivered its first part and failed the second: failed.
+        ("E1", "offer", at(2, 11), (SENT,), 1), ("E2", "offer", at(3, 11), (BLOCKED_403,), 1),
+        ("E3", "offer", at(4, 11), (BLOCKED,), 1),
+        ("E6", "offer", at(6, 11), (SENT, NOT_FOUND), 1),
+        # welcome/reminder: E3 was sent it twice (a loop): delivered, then suppressed.
+        ("E3", "reminder", at(5, 9), (SENT,), 1), ("E3", "reminder", at(5, 9, 30), (OPTED_OUT,), 2),
+        # E7 entered before the period: its delivered hello is not counted.
+        ("E7", "hello", at(1, 21), (SENT,), 1),
+        # cart/nudge: E8 suppressed (blocked), E9 suppressed (opted out).
+        ("E8", "nudge", at(1, 23, 30), (BLOCKED,), 1), ("E9", "nudge", at(6, 10), (OPTED_OUT,), 1),
+    ]  # fmt: skip
+    for name, step, when, parts, version in plan:
+        await w.queue(name, contacts[name], step, when, *parts, version=version)
+    # A reply to the same contact: no funnel step, not counted.
+    reply = OutboundDraft("reply:e1:0", contacts["E1"], TG, "e1", "hi", OutboundKind.REPLY)
+    assert await w.uow.outbox.add(reply, at(2, 12)) is not None
 
 
 async def seed_retention(w: World) -> None:

@@ -8,7 +8,8 @@ from datetime import timedelta
 
 import pytest
 
-from bot.analytics import FunnelReport, Rate, ReportService, StepStats
+from bot.analytics import FunnelReport, Rate, ReportService, StepDelivery, StepStats
+from bot.analytics.funnels import top_reasons
 from bot.domain.clock import FakeClock
 from bot.storage import Storage
 from tests.analytics.seed import FIRST_DAY, LAST_DAY, ZONE, seed_world
@@ -34,14 +35,14 @@ async def test_welcome_funnel_steps(reports: ReportService) -> None:
     assert welcome.goal == Rate(2, 6)  # E1 at offer, E3 at reminder
     assert (welcome.completed, welcome.still_open) == (0, 1)  # E5 waits at offer
     assert welcome.exits == {"replied": 2, "expired": 1}  # E2, E6; E4
-    assert welcome.steps == [
+    assert [_without_delivery(step) for step in welcome.steps] == [
         # hello: all six have a row there (E4's is `notified`: a service message counts as
-        # sent); E4 expired there.
-        StepStats("hello", reached=6, sent=6, pressed=0, replied=0, goal=0, dropped=1),
+        # queued); E4 expired there.
+        StepStats("hello", reached=6, queued=6, pressed=0, replied=0, goal=0, dropped=1),
         # offer: E1, E2, E3, E6 were sent it (E5 has no row there yet); E1 pressed its button
         # twice (counted once; E7's press is outside the cohort); E2 and E6 replied and left.
-        StepStats("offer", reached=4, sent=4, pressed=1, replied=2, goal=1, dropped=2),
-        StepStats("reminder", reached=1, sent=1, pressed=0, replied=0, goal=1, dropped=0),
+        StepStats("offer", reached=4, queued=4, pressed=1, replied=2, goal=1, dropped=2),
+        StepStats("reminder", reached=1, queued=1, pressed=0, replied=0, goal=1, dropped=0),
     ]
     assert welcome.worst_step == "offer"
     # Time to goal: E1 2 h (7200 s), E3 1 day (86400 s): median 46800; p90 at 0.9:
@@ -75,10 +76,60 @@ async def test_cart_funnel(reports: ReportService) -> None:
     # on opt-out at nudge. No variants, no goal.
     assert (cart.entered, cart.goal, cart.completed) == (2, Rate(0, 2), 1)
     assert cart.exits == {"opted_out": 1}
-    assert cart.steps == [StepStats("nudge", 2, 2, 0, 0, 0, 1)]
+    assert [_without_delivery(step) for step in cart.steps] == [
+        StepStats("nudge", 2, 2, 0, 0, 0, 1)
+    ]
     assert cart.worst_step == "nudge"
     assert cart.time_to_goal.count == 0 and cart.time_to_goal.median is None
     assert cart.variants == [] and cart.comparisons == []
+
+
+def _without_delivery(step: StepStats) -> StepStats:
+    return StepStats(step.step_id, step.reached, step.queued, step.pressed, step.replied,
+                     step.goal, step.dropped)  # fmt: skip
+
+
+async def test_what_became_of_each_steps_messages(reports: ReportService) -> None:
+    funnels = await _funnels(reports)
+    hello, offer, reminder = (step.delivery for step in funnels["welcome"].steps)
+    # hello, 6 queued: E1 and E2 delivered; E3 failed; E4's two parts, the second pending:
+    # pending; E5 suppressed; E6 unknown. 2 + 1 + 1 + 1 + 1 = 6. E7's delivered hello entered
+    # before the period: not counted.
+    assert hello == StepDelivery(
+        delivered=2, failed=1, suppressed=1, pending=1, unknown=1,
+        failure_reasons={"400: Bad Request: chat not found": 1},
+        suppression_reasons={"contact opted out of marketing messages": 1},
+    )  # fmt: skip
+    assert hello.tracked == funnels["welcome"].steps[0].queued == 6
+    # offer, 4 queued: E1 delivered; E2 failed (403); E6's first part delivered and second
+    # failed (chat not found): failed; E3 suppressed (blocked). 1 + 2 + 1 = 4.
+    assert offer == StepDelivery(
+        delivered=1, failed=2, suppressed=1,
+        failure_reasons={"400: Bad Request: chat not found": 1,
+                         "403: Forbidden: bot was blocked by the user": 1},
+        suppression_reasons={"contact blocked the bot": 1},
+    )  # fmt: skip
+    # reminder, 1 queued: E3 was sent it twice, delivered then suppressed: the enrollment
+    # counts once, as suppressed (the least favourable outcome decides).
+    assert reminder == StepDelivery(
+        suppressed=1, suppression_reasons={"contact opted out of marketing messages": 1}
+    )
+    # cart/nudge, 2 queued: E8 suppressed (blocked), E9 suppressed (opted out); equal counts
+    # are listed by reason.
+    (nudge,) = (step.delivery for step in funnels["cart"].steps)
+    assert nudge == StepDelivery(
+        suppressed=2,
+        suppression_reasons={"contact blocked the bot": 1,
+                             "contact opted out of marketing messages": 1},
+    )  # fmt: skip
+
+
+def test_rare_reasons_are_summed_so_the_counts_still_add_up() -> None:
+    counts = {"a": 9, "b": 7, "c": 7, "d": 3, "e": 2, "f": 1}
+    # Five places: the four most frequent (b before c on their tie), then the other two.
+    assert top_reasons(counts, limit=5) == {"a": 9, "b": 7, "c": 7, "d": 3, "(other reasons)": 3}
+    assert top_reasons({"a": 1, "b": 2}, limit=2) == {"b": 2, "a": 1}
+    assert sum(top_reasons(counts, limit=3).values()) == sum(counts.values())
 
 
 async def test_steps_without_the_funnel_file_come_in_logged_order(

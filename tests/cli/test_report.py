@@ -59,6 +59,39 @@ def test_funnels_as_json(env: dict[str, str]) -> None:
     (comparison,) = welcome["comparisons"]
     assert comparison["test"]["p_value"] == pytest.approx(0.5403, abs=1e-4)
     assert comparison["test"]["significant"] is False
+    # What became of the queued messages (tests/analytics/test_funnel_report.py works it out).
+    hello = welcome["steps"][0]
+    assert "sent" not in hello and hello["queued"] == 6
+    assert hello["delivery"] == {
+        "delivered": 2, "failed": 1, "suppressed": 1, "pending": 1, "unknown": 1,
+        "failure_reasons": {"400: Bad Request: chat not found": 1},
+        "suppression_reasons": {"contact opted out of marketing messages": 1},
+    }  # fmt: skip
+
+
+def test_funnels_as_csv_with_what_became_of_the_messages(env: dict[str, str]) -> None:
+    out = ok(report(env, "funnels", *WEEK, "--format", "csv"))
+    rows = {(r["funnel"], r["step"]): r for r in csv.DictReader(io.StringIO(out))}
+    assert list(rows) == [("cart", "nudge"), ("welcome", "hello"), ("welcome", "offer"),
+                          ("welcome", "reminder")]  # fmt: skip
+    counts = ("reached", "queued", "delivered", "failed", "suppressed", "pending", "unknown")
+    offer = rows["welcome", "offer"]
+    assert [offer[name] for name in counts] == ["4", "4", "1", "2", "1", "0", "0"]
+    assert offer["failure reasons"] == (
+        "400: Bad Request: chat not found (1); 403: Forbidden: bot was blocked by the user (1)"
+    )
+    assert offer["suppression reasons"] == "contact blocked the bot (1)"
+    reminder = rows["welcome", "reminder"]
+    assert (reminder["failure reasons"], reminder["suppressed"]) == ("", "1")  # none: empty
+    assert "sent" not in offer
+
+
+def test_funnels_table_in_the_terminal(env: dict[str, str]) -> None:
+    out = ok(report(env, "funnels", *WEEK))
+    assert "queued" in out and "sent" not in out
+    assert "What became of the steps' queued messages" in out and "delivered" in out
+    assert "Why messages were not delivered" in out
+    assert "contact opted out of marketing messages" in out
 
 
 def test_service_table_in_the_terminal(env: dict[str, str]) -> None:

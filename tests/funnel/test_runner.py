@@ -53,7 +53,7 @@ class Shop:
             storage.uow,
             self.library.current,
             renderer,
-            Outbox({Channel.TELEGRAM: 4096}),
+            Outbox({Channel.TELEGRAM: int(rules.get("text_limit", 4096))}),  # type: ignore[call-overload]
             FunnelRules("UTC", "en", cap if isinstance(cap, FrequencyCap) else None),
             clock,
             batch_size=int(rules.get("batch", 100)),  # type: ignore[call-overload]

@@ -47,7 +47,7 @@ async def _table_names(url: str) -> set[str]:
         await engine.dispose()
 
 
-LATEST = "0011"
+LATEST = "0012"
 
 
 def test_migrations_are_shipped_inside_the_package() -> None:

@@ -70,6 +70,8 @@ async def test_a_funnel_step_sends_the_survey(
     assert response.status is SurveyStatus.SENT and response.sent_at == clock.now()
     [question] = rows
     assert question.kind is OutboundKind.SURVEY
+    # The question is the step's message: the funnel report counts what became of it.
+    assert (question.enrollment_id, question.step_id) == (enrollment.id, "ask")
     assert question.text.startswith("Ion, cât de probabil")
     assert [[b.text for b in row] for row in question.buttons] == [
         ["0", "1", "2", "3", "4", "5"],

@@ -87,6 +87,8 @@ def _to_outbound(row: Row[Any]) -> OutboundMessage:
         reason=row.reason,
         channel_message_id=row.channel_message_id,
         sent_at=row.sent_at,
+        enrollment_id=row.enrollment_id,
+        step_id=row.step_id,
     )
 
 
@@ -109,6 +111,8 @@ def _build_add(insert: InsertFactory) -> Executable:
                 "not_before",
                 "created_at",
                 "updated_at",
+                "enrollment_id",
+                "step_id",
             )
         )
         .values(status=OutboxStatus.PENDING.value, attempts=0)
@@ -188,6 +192,8 @@ class SqlOutboxRepository(SqlRepository):
             "not_before": draft.not_before or at,
             "created_at": at,
             "updated_at": at,
+            "enrollment_id": draft.enrollment_id,
+            "step_id": draft.step_id,
         }
         row = (await self._conn.execute(_ADD.of(self._conn), params)).first()
         return _to_outbound(row) if row is not None else None

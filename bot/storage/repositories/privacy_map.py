@@ -58,7 +58,8 @@ TABLE_PRIVACY: dict[str, TablePrivacy] = {
     "outbox": TablePrivacy(
         Handling.ERASED,
         'pending rows suppressed ("contact forgotten"); texts, buttons, addresses and channel'
-        " message ids emptied; keys naming a web chat visitor replaced",
+        " message ids emptied; keys naming a web chat visitor replaced; statuses, reasons and"
+        " the funnel step a row was sent for (enrollment and step ids) kept for reports",
     ),
     "inbound_updates": TablePrivacy(
         Handling.ERASED,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -20,12 +21,15 @@ from sqlalchemy import (
 )
 from sqlalchemy.sql.elements import ColumnElement
 
+from bot.domain.model import OutboxStatus
 from bot.domain.report_ports import (
     ArticleCount,
+    Delivery,
     EnrollmentOrigin,
     FunnelOutcomeCount,
     FunnelStepCount,
     GoalTiming,
+    StepDeliveryCount,
     UnansweredQuestion,
 )
 from bot.storage.repositories._base import SqlRepository
@@ -34,6 +38,7 @@ from bot.storage.tables import (
     funnel_log,
     kb_interactions,
     messages,
+    outbox,
 )
 from bot.storage.types import UTCDateTime
 
@@ -69,7 +74,7 @@ _PER_ENROLLMENT_STEP = (
         enrollments.c.funnel_id,
         enrollments.c.variant,
         funnel_log.c.step_id,
-        _has("sent", "notified").label("sent"),
+        _has("sent", "notified").label("queued"),
         _has("button").label("button"),
         _has("replied").label("replied"),
         _has("goal").label("goal"),
@@ -86,12 +91,82 @@ _STEP_COUNTS = select(
     _STEPS.variant,
     _STEPS.step_id,
     func.count().label("reached"),
-    func.sum(_STEPS.sent),
+    func.sum(_STEPS.queued),
     func.sum(_STEPS.button),
     func.sum(_STEPS.replied),
     func.sum(_STEPS.goal),
     func.min(_STEPS.first_log_id),
 ).group_by(_STEPS.funnel_id, _STEPS.variant, _STEPS.step_id)
+
+# What became of each step's message, per enrollment of the cohort: its outbox rows (a long
+# text's parts, or the step sent again in a loop) ranked by `Delivery`'s order, the highest
+# decides. The cohort's enrollments are walked by `entered_at`, their rows found through the
+# partial index on (enrollment_id, step_id, status), in (enrollment, step) order.
+_RANKED = (
+    (Delivery.FAILED, 5, (OutboxStatus.FAILED,)),
+    (Delivery.SUPPRESSED, 4, (OutboxStatus.SUPPRESSED,)),
+    (Delivery.UNKNOWN, 3, (OutboxStatus.UNKNOWN,)),
+    (Delivery.PENDING, 2, (OutboxStatus.PENDING, OutboxStatus.SENDING)),
+    (Delivery.DELIVERED, 1, (OutboxStatus.SENT,)),
+)
+_DELIVERY_OF_RANK = {rank: delivery for delivery, rank, _statuses in _RANKED}
+_RANK_OF_STATUS = case(
+    *((or_(*(outbox.c.status == status.value for status in statuses)), rank)
+      for _, rank, statuses in _RANKED),
+    else_=3,  # a status this code does not know: what became of the message is unknown
+)  # fmt: skip
+_MESSAGE_RANK = func.max(_RANK_OF_STATUS)
+_REASON_ROW = outbox.alias("reason_row")
+ReasonOf = Callable[[OutboxStatus], Any]
+
+
+def _reason_read_apart(status: OutboxStatus) -> Any:
+    """SQLite: the reason of the message's rows with `status` (the first by text), read for the
+    few failed or suppressed messages only; the ranking is answered by the index alone."""
+    return (
+        select(func.min(_REASON_ROW.c.reason))
+        .where(
+            _REASON_ROW.c.enrollment_id == enrollments.c.id,
+            _REASON_ROW.c.step_id == outbox.c.step_id,
+            _REASON_ROW.c.status == status.value,
+        )
+        .scalar_subquery()
+    )
+
+
+def _reason_read_along(status: OutboxStatus) -> Any:
+    """PostgreSQL: the same, from every row as it is read. Its planner costs the subquery above
+    as if it ran for every message, and the JIT compilation that cost sets off took longer than
+    the query; an index-only scan needs pages VACUUM has marked, so the rows are read anyway."""
+    return func.min(case((outbox.c.status == status.value, outbox.c.reason)))
+
+
+def _step_deliveries(reason_of: ReasonOf) -> Any:
+    per_message = (
+        select(
+            enrollments.c.funnel_id,
+            outbox.c.step_id,
+            _MESSAGE_RANK.label("rank"),
+            case(
+                (_MESSAGE_RANK == 5, reason_of(OutboxStatus.FAILED)),
+                (_MESSAGE_RANK == 4, reason_of(OutboxStatus.SUPPRESSED)),
+            ).label("reason"),
+        )
+        .select_from(outbox.join(enrollments, enrollments.c.id == outbox.c.enrollment_id))
+        .where(_COHORT, outbox.c.enrollment_id.is_not(None))  # the partial index's condition
+        .group_by(enrollments.c.id, outbox.c.step_id)  # the funnel follows from the id
+        .subquery()
+    )
+    m = per_message.c
+    key = (m.funnel_id, m.step_id, m.rank, m.reason)
+    return select(*key, func.count()).group_by(*key)
+
+
+_STEP_DELIVERIES = {
+    "sqlite": _step_deliveries(_reason_read_apart),
+    "postgresql": _step_deliveries(_reason_read_along),
+}
+
 _OUTCOME_KEY = (
     enrollments.c.funnel_id,
     enrollments.c.variant,
@@ -180,6 +255,14 @@ class SqlFunnelReportQueries(SqlRepository):
                                            count)
                     )  # fmt: skip
         return found
+
+    async def step_deliveries(self, start: datetime, end: datetime) -> list[StepDeliveryCount]:
+        statement = _STEP_DELIVERIES[self._conn.dialect.name]
+        rows = await self._rows(statement, start=start, end=end)
+        return [
+            StepDeliveryCount(funnel_id, step_id, _DELIVERY_OF_RANK[rank], reason, count)
+            for funnel_id, step_id, rank, reason, count in rows
+        ]
 
     async def goal_timings(self, start: datetime, end: datetime) -> list[GoalTiming]:
         rows = await self._rows(_GOAL_TIMINGS, start=start, end=end)

@@ -27,6 +27,7 @@ from bot.web.console.charts import (
     seconds_label,
     trend_chart,
 )
+from bot.web.console.delivery_views import StepRow, funnel_delivery, step_rows
 
 NO_DATA = "no data"
 
@@ -85,6 +86,8 @@ class FunnelView:
     dropped: dict[str, int]  # by step
     variants: tuple[VariantRow, ...]
     comparisons: tuple[Comparison, ...]
+    steps: tuple[StepRow, ...] = ()
+    delivery: str = ""  # the line under the chart: the funnel's messages, all steps together
 
 
 @dataclass(frozen=True, slots=True)
@@ -232,6 +235,8 @@ def funnel_view(report: FunnelReport) -> FunnelView:
             for v in report.variants
         ),
         comparisons=tuple(comparison(c) for c in report.comparisons),
+        steps=step_rows(report),
+        delivery=funnel_delivery(report),
     )
 
 

@@ -118,6 +118,42 @@ async def test_each_funnel_is_a_narrowing_chart_with_its_worst_step_and_variants
     assert html.index('data-funnel="cart"') < html.index('data-funnel="welcome"')  # by id
 
 
+async def test_each_funnel_says_what_became_of_its_messages(
+    seeded: Site, http: aiohttp.ClientSession
+) -> None:
+    await log_in(http, seeded, "boss")
+    _, html = await dashboard(http, seeded)
+    welcome = funnel_html(html, "welcome")
+    # All steps (tests/analytics/test_funnel_report.py): queued 6 + 4 + 1 = 11; delivered
+    # 2 + 1 + 0 = 3; failed 1 + 2 = 3 (chat not found: hello E3, offer E6; 403: offer E2);
+    # suppressed 1 + 1 + 1 = 3 (opted out: hello E5, reminder E3; blocked: offer E3); pending
+    # 1 (E4); unknown 1 (E6). 3 + 3 + 3 + 1 + 1 = 11.
+    assert (
+        '<p class="delivery">Messages: 11 queued: 3 delivered, 3 failed, 3 suppressed, 1 pending,'
+        " 1 outcome unknown (failed: 400: Bad Request: chat not found 2, 403: Forbidden: bot was"
+        " blocked by the user 1; suppressed: contact opted out of marketing messages 2, contact"
+        " blocked the bot 1)</p>"
+    ) in welcome
+    assert (
+        "<title>offer: 4 reached (67% of entered), 2 dropped out here; messages 4 queued:"
+        " 1 delivered, 2 failed, 1 suppressed</title>"
+    ) in welcome
+    # The data table: queued, delivered, failed, suppressed, pending, unknown, then the rest.
+    assert (
+        "<tr><td>hello</td><td>6</td><td>100%</td><td>6</td><td>2</td><td>1</td><td>1</td>"
+        '<td>1</td><td>1</td><td>0</td><td>0</td><td>0</td><td>1</td><td class="text reasons">'
+        "failed: 400: Bad Request: chat not found 1; suppressed: contact opted out of marketing"
+        " messages 1</td></tr>"
+    ) in welcome
+    assert '<th scope="col">Queued</th><th scope="col">Delivered</th>' in welcome
+    assert ">Sent<" not in welcome
+    cart = funnel_html(html, "cart")
+    assert (
+        '<p class="delivery">Messages: 2 queued: 0 delivered, 0 failed, 2 suppressed'
+        " (suppressed: contact blocked the bot 1, contact opted out of marketing messages 1)</p>"
+    ) in cart
+
+
 async def test_trends_have_a_point_per_day_with_axes_and_a_table(
     seeded: Site, http: aiohttp.ClientSession
 ) -> None:

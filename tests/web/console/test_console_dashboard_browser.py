@@ -192,6 +192,14 @@ async def test_the_charts_render_with_the_right_sizes_and_colours(
     assert full["height"] == pytest.approx(also_full["height"]) and full["height"] > 100
     assert zero["height"] < 1  # 0 % on the 4th: only its label shows
     assert await page.evaluate("document.querySelectorAll('[style]').length") == 0
+    # Under the chart, what became of the funnel's messages; per step in the data table.
+    card = page.locator('[data-funnel="welcome"]')
+    await expect(card.locator("p.delivery")).to_be_visible()
+    await expect(card.locator("p.delivery")).to_contain_text("11 queued: 3 delivered, 3 failed")
+    await card.get_by_text("Data table").click()
+    offer = card.get_by_role("row", name="offer")
+    await expect(offer.get_by_role("cell").nth(4)).to_have_text("1")  # delivered
+    await expect(offer).to_contain_text("403: Forbidden: bot was blocked by the user 1")
 
     shot = read_png(await page.screenshot(clip=await _box(funnel)))
     blue, orange = shot.count(BAR), shot.count(WORST)
