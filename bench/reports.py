@@ -45,6 +45,9 @@ from bot.storage.uow import Storage
 NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
 POSTGRES = "postgresql://postgres@127.0.0.1:5432"
 GOAL_SECONDS = 2.0
+# A report slower than this runs once (the references without their indexes take up to a minute);
+# one near the goal gets its median, not the luck of one run on a shared machine.
+SLOW_SECONDS = 10.0
 RUNS = 3
 _MIGRATION = importlib.import_module("bot.storage.migrations.versions.0011_report_indexes")
 _STEP_LINK = importlib.import_module("bot.storage.migrations.versions.0012_outbox_funnel_step")
@@ -128,13 +131,13 @@ Times = dict[str, float | None]
 
 
 async def time_reports(storage: Storage, budget: float) -> Times:
-    """The median of RUNS runs of each report (one run when it takes over the goal); None when
+    """The median of RUNS runs of each report (one run when it takes over SLOW_SECONDS); None when
     it ran past `budget` seconds and was stopped."""
     service = ReportService(storage.uow, FakeClock(NOW), zone="Europe/Chisinau")
     times: Times = {}
     for name, report in REPORTS.items():
         runs: list[float] = []
-        while len(runs) < RUNS and (not runs or runs[0] < GOAL_SECONDS):
+        while len(runs) < RUNS and (not runs or runs[0] < SLOW_SECONDS):
             began = time.perf_counter()
             Budget.deadline = began + budget
             try:
@@ -255,7 +258,7 @@ async def main() -> None:
         if key in figures:
             print_table(title, args.budget, *figures[key])
     print(f"\n(ratio: the time without the report indexes / with them; each time is the "
-          f"median of {RUNS} runs, or one run when over {GOAL_SECONDS:.0f} s; "
+          f"median of {RUNS} runs, or one run when over {SLOW_SECONDS:.0f} s; "
           f"'> {args.budget:.0f}': stopped after that long; periods end "
           f"{NOW:%Y-%m-%d %H:%M} UTC, days in Europe/Chisinau)")  # fmt: skip
     print("load average {:.2f} {:.2f} {:.2f} at the end".format(*os.getloadavg()))

@@ -110,10 +110,14 @@ _RANKED = (
     (Delivery.DELIVERED, 1, (OutboxStatus.SENT,)),
 )
 _DELIVERY_OF_RANK = {rank: delivery for delivery, rank, _statuses in _RANKED}
+_RANK_OF_DELIVERY = {delivery: rank for delivery, rank, _statuses in _RANKED}
+# `CASE status WHEN ...`, the usual status (sent) first: the rank of most rows is found by the
+# first comparison. A status this code does not know: what became of the message is unknown.
 _RANK_OF_STATUS = case(
-    *((or_(*(outbox.c.status == status.value for status in statuses)), rank)
-      for _, rank, statuses in _RANKED),
-    else_=3,  # a status this code does not know: what became of the message is unknown
+    dict(sorted(((status.value, rank) for _, rank, statuses in _RANKED for status in statuses),
+                key=lambda item: item[0] != OutboxStatus.SENT.value)),
+    value=outbox.c.status,
+    else_=_RANK_OF_DELIVERY[Delivery.UNKNOWN],
 )  # fmt: skip
 _MESSAGE_RANK = func.max(_RANK_OF_STATUS)
 _REASON_ROW = outbox.alias("reason_row")
@@ -142,14 +146,16 @@ def _reason_read_along(status: OutboxStatus) -> Any:
 
 
 def _step_deliveries(reason_of: ReasonOf) -> Any:
+    rank = _MESSAGE_RANK
+    failed, suppressed = (_RANK_OF_DELIVERY[d] for d in (Delivery.FAILED, Delivery.SUPPRESSED))
     per_message = (
         select(
             enrollments.c.funnel_id,
             outbox.c.step_id,
-            _MESSAGE_RANK.label("rank"),
+            rank.label("rank"),
             case(
-                (_MESSAGE_RANK == 5, reason_of(OutboxStatus.FAILED)),
-                (_MESSAGE_RANK == 4, reason_of(OutboxStatus.SUPPRESSED)),
+                (rank == failed, reason_of(OutboxStatus.FAILED)),
+                (rank == suppressed, reason_of(OutboxStatus.SUPPRESSED)),
             ).label("reason"),
         )
         .select_from(outbox.join(enrollments, enrollments.c.id == outbox.c.enrollment_id))
