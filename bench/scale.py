@@ -9,7 +9,14 @@ server exactly once. CPU seconds used during the run are printed per party (work
 Bot API, PostgreSQL's processes): on a 2-core machine they tell whether a second worker had a
 core to run on at all.
 
+With `--worker-cpu 0.4` every worker process gets a budget of 0.4 of a core, each in a cgroup of
+its own, as if each worker ran on a small machine of its own; PostgreSQL and the fake Bot API
+stay uncapped (they stand for services on other hosts). On a box too small to give every party
+a core, this measures whether the design scales rather than whether the box does. It needs root
+and a writable cgroup cpu controller (v2 `cpu.max` or v1 `cpu.cfs_quota_us`).
+
     .venv/bin/python bench/scale.py --rows 20000 --workers 1 2 4
+    .venv/bin/python bench/scale.py --rows 20000 --workers 1 2 4 --worker-cpu 0.4
 """
 
 from __future__ import annotations
@@ -17,20 +24,27 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import os
+import signal
 import statistics
 import sys
 import tempfile
 import time
 from collections import Counter
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import asyncpg  # type: ignore[import-untyped]
+from sqlalchemy import event, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench._support import cpu_seconds, machine
+from bench._claims import NO_CLAIMS, Claims, read_claims
+from bench._cpu_budget import NO_THROTTLING, CpuBudgets, NoCpuController, Throttling
+from bench._support import TICKS, cpu_seconds, machine
+from bot.config.models import DeliverySettings
 from bot.domain.clock import SystemClock
 from bot.domain.model import OutboxStatus
 from bot.storage.uow import Storage
@@ -47,6 +61,7 @@ from tests.scaleout.cluster import (
 SERVER = "postgresql://postgres@127.0.0.1:5432/postgres"
 DATABASE = "nudge_bench_scale"
 URL = f"postgresql+asyncpg://postgres@127.0.0.1:5432/{DATABASE}"
+LEASE = timedelta(seconds=DeliverySettings().lease_seconds)  # the workers' (the default)
 
 
 @dataclass
@@ -56,10 +71,29 @@ class Run:
     seconds: float
     cpu_workers: float
     cpu_api: float
-    cpu_postgres: float
+    cpu_postgres: float  # the backends serving the workers
+    cpu_polling: float  # the backends of this script: seeding the rows, polling for the end
     duplicates: int
     lost: int
     load: float  # the machine's 1-minute load average at the end of the run
+    throttling: Throttling = NO_THROTTLING  # of the workers' groups, with --worker-cpu
+    claims: Claims = NO_CLAIMS
+    cpu_others: float = 0.0  # CPU-s of everything else on the machine meanwhile (other users)
+    window: float = 1.0  # seconds over which cpu_others was counted (seeding included)
+    maintenance: int = 0  # autovacuum and autoanalyze runs on the bench database meanwhile
+
+    @property
+    def cores(self) -> float:
+        """Cores the workers, the fake Bot API and PostgreSQL kept busy together."""
+        return (self.cpu_workers + self.cpu_api + self.cpu_postgres) / self.seconds
+
+    @property
+    def other_cores(self) -> float:
+        return self.cpu_others / self.window
+
+    @property
+    def cores_per_worker(self) -> float:
+        return self.cpu_workers / self.seconds / self.workers
 
     @property
     def per_worker_cpu_second(self) -> float:
@@ -86,6 +120,13 @@ async def postgres_cpu() -> dict[int, float]:
     return {row["pid"]: _cpu([row["pid"]]) for row in rows}
 
 
+def machine_cpu() -> float:
+    """CPU seconds the whole machine has been busy (every core, every process), from /proc/stat."""
+    fields = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
+    user, nice, system, _idle, _iowait, irq, softirq, steal = (int(f) for f in fields[:8])
+    return (user + nice + system + irq + softirq + steal) / TICKS
+
+
 def _cpu(pids: list[int]) -> float:
     total = 0.0
     for pid in pids:
@@ -94,7 +135,17 @@ def _cpu(pids: list[int]) -> float:
     return total
 
 
-async def fresh_database() -> Storage:
+async def maintenance_runs(storage: Storage) -> int:
+    """Autovacuum and autoanalyze runs so far on the bench database's tables: one that falls
+    inside a run changes what PostgreSQL spends (and may change the claim's plan)."""
+    count = "SELECT coalesce(sum(autovacuum_count + autoanalyze_count), 0) FROM pg_stat_user_tables"
+    async with storage.engine.connect() as conn:
+        return int((await conn.execute(text(count))).scalar_one())
+
+
+async def fresh_database(observer: set[int]) -> Storage:
+    """A new bench database; the server pid of every connection this script's storage opens
+    is added to `observer`."""
     admin = await asyncpg.connect(SERVER)
     try:
         await admin.execute(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
@@ -102,12 +153,20 @@ async def fresh_database() -> Storage:
     finally:
         await admin.close()
     storage = Storage(URL, clock=SystemClock())
+
+    def remember(connection: Any, _record: Any) -> None:
+        observer.add(connection.driver_connection.get_server_pid())
+
+    event.listen(storage.engine.sync_engine, "connect", remember)
     await storage.upgrade()
     return storage
 
 
-async def measure(workers: int, rows: int, chats: int, funnel: bool) -> Run:
-    storage = await fresh_database()
+async def measure(
+    workers: int, rows: int, chats: int, funnel: bool, budgets: CpuBudgets | None
+) -> Run:
+    observer: set[int] = set()
+    storage = await fresh_database(observer)
     folder = Path(tempfile.mkdtemp(prefix="nudge-scale-"))
     api = start_fake_api(rows if funnel else chats)
     cluster = Cluster(folder, URL, api.base_url)
@@ -115,28 +174,47 @@ async def measure(workers: int, rows: int, chats: int, funnel: bool) -> Run:
         cluster.funnels = folder / "funnels"
         cluster.funnels.mkdir()
         write_funnel(cluster.funnels)
+    throttling = NO_THROTTLING
     try:
         for _ in range(workers):
-            cluster.start_worker()
+            worker = cluster.start_worker()
+            if budgets is not None:  # at once: the worker's start-up already runs on its budget
+                budgets.confine(worker.pid)
         await _until_ready(cluster, workers)
         # Seeded before the clock starts, invisible to the workers until committed.
         pids = [p.pid for p in cluster.workers]
+        throttled_before = budgets.throttling() if budgets is not None else NO_THROTTLING
         before = (_cpu(pids), _cpu([api.process.pid]), await postgres_cpu())
+        machine_before, own_before = machine_cpu(), cpu_seconds(os.getpid())
+        window = time.monotonic()
+        maintenance = await maintenance_runs(storage)
         if cluster.funnels is not None:
             seconds = await _run_steps(storage, cluster.funnels, rows)
         else:
             seconds = await _send_all(storage, rows, chats)
         after = (_cpu(pids), _cpu([api.process.pid]), await postgres_cpu())
+        machine_used = machine_cpu() - machine_before
+        window = time.monotonic() - window
+        own = cpu_seconds(os.getpid()) - own_before
+        if budgets is not None:
+            throttling = budgets.throttling() - throttled_before
+        maintenance = await maintenance_runs(storage) - maintenance
+        claims = await read_claims(storage, LEASE)
         # One message per row: by text (distinct per outbox row) or by chat (one step each).
         delivered: Counter[Any] = await (api.messages_per_chat() if funnel else api.texts())
     finally:
         cluster.stop()
         api.stop()
+        if budgets is not None:
+            budgets.release()
         await storage.dispose()
     duplicates = sum(times - 1 for times in delivered.values())
     lost = rows - len(delivered)
     # A backend that ended during the run is missing from `after` (the pools keep theirs).
-    database = sum(cpu - before[2].get(pid, 0.0) for pid, cpu in after[2].items())
+    used = {pid: cpu - before[2].get(pid, 0.0) for pid, cpu in after[2].items()}
+    # This script's own backends commit the rows and poll for the end: not the workers' load.
+    polling = sum(cpu for pid, cpu in used.items() if pid in observer)
+    ours = after[0] - before[0] + after[1] - before[1] + sum(used.values()) + own
 
     return Run(
         workers,
@@ -144,10 +222,16 @@ async def measure(workers: int, rows: int, chats: int, funnel: bool) -> Run:
         seconds,
         cpu_workers=after[0] - before[0],
         cpu_api=after[1] - before[1],
-        cpu_postgres=database,
+        cpu_postgres=sum(used.values()) - polling,
+        cpu_polling=polling,
         duplicates=duplicates,
         lost=lost,
         load=_load(),
+        throttling=throttling,
+        claims=claims,
+        maintenance=maintenance,
+        cpu_others=max(0.0, machine_used - ours),
+        window=window,
     )
 
 
@@ -159,19 +243,42 @@ async def _until_ready(cluster: Cluster, workers: int) -> None:
 
 async def _send_all(storage: Storage, rows: int, chats: int) -> float:
     committed = await _seed(storage, rows, chats)
+    await analyze(storage)
     while True:
         now = await counts(storage)
         if now[OutboxStatus.PENDING] + now[OutboxStatus.SENDING] == 0:
             return time.monotonic() - committed
-        await asyncio.sleep(0.05)
+        await asyncio.sleep(_poll_pause(committed))
 
 
 async def _run_steps(storage: Storage, funnels: Path, contacts: int) -> float:
     await seed_funnel(storage, funnels, contacts)  # one transaction, every step due now
     committed = time.monotonic()
+    await analyze(storage)
     while not await funnel_work_done(storage):  # noqa: ASYNC110 (other processes)
-        await asyncio.sleep(0.05)
+        await asyncio.sleep(_poll_pause(committed))
     return time.monotonic() - committed
+
+
+async def analyze(storage: Storage) -> None:
+    """Statistics for the rows just committed, inside the timed run (it takes tens of ms).
+
+    The workers start on empty tables that were never analyzed, and their claims run every
+    tick meanwhile; after five runs PostgreSQL may keep a generic plan of the claim costed for
+    an empty table (seen: a bitmap scan and sort of every pending row per claim, 100-500 ms
+    each, instead of the index walk of the first `limit` rows), and keeps it until the table
+    is analyzed. Whether a run got that plan made identical runs 2.3x apart. ANALYZE drops
+    the cached plans of every session, as autovacuum would after a real bulk insert.
+    """
+    async with storage.engine.begin() as conn:
+        await conn.execute(text("ANALYZE"))
+
+
+def _poll_pause(since: float) -> float:
+    """0.05 s, or half a percent of the time so far if longer: each poll counts a table of up
+    to N rows on the PostgreSQL the workers use, and a slow (capped) run polled every 0.05 s
+    gives PostgreSQL work the workers then compete with; the end is still seen within 0.5 %."""
+    return max(0.05, 0.005 * (time.monotonic() - since))
 
 
 async def _seed(storage: Storage, rows: int, chats: int) -> float:
@@ -182,24 +289,63 @@ async def _seed(storage: Storage, rows: int, chats: int) -> float:
 WHAT = ["outbox rows over their chats"]  # or, with --funnel, funnel steps
 
 
-def report(runs: list[Run]) -> None:
-    reference = runs[0]
+def header(rows: int, budgets: CpuBudgets | None) -> None:
+    """Printed before the first run, so a long run shows at once what it measures."""
     print(machine())
-    print(f"{reference.rows} due {WHAT[0]}, rate limits off, PostgreSQL")
+    print(f"{rows} due {WHAT[0]}, rate limits off, PostgreSQL")
+    if budgets is None:
+        print("worker CPU: uncapped (workers, PostgreSQL and the fake Bot API share the cores)")
+    else:
+        print(f"worker CPU cap: {budgets.describe()}; PostgreSQL and the fake Bot API uncapped")
+    print("load average at the start: " + " ".join(_loads()), flush=True)
+
+
+def _loads() -> list[str]:
+    return Path("/proc/loadavg").read_text().split()[:3]
+
+
+def report(runs: list[Run], capped: bool) -> None:
+    reference = runs[0]
     print(
         "workers  seconds  rows/s  ratio  rows/worker-cpu-s  ratio"
-        "  cpu-s: workers  fake API  postgres  load  dup  lost"
+        "  cpu-s: workers  fake API  postgres  cores  core/worker"
+        + ("  throttled" if capped else "")
+        + "  others  load  dup  lost"
     )
     for run in runs:
         ratio = run.per_second / reference.per_second
         cpu_ratio = run.per_worker_cpu_second / reference.per_worker_cpu_second
+        throttled = f"  {run.throttling.share:8.0%}" if capped else ""
         print(
             f"{run.workers:7d}  {run.seconds:7.2f}  {run.per_second:6.0f}  {ratio:5.2f}"
             f"  {run.per_worker_cpu_second:17.0f}  {cpu_ratio:5.2f}"
             f"  {run.cpu_workers:14.2f}  {run.cpu_api:8.2f}  {run.cpu_postgres:8.2f}"
-            f"  {run.load:4.1f}  {run.duplicates:3d}  {run.lost:4d}"
+            f"  {run.cores:5.2f}  {run.cores_per_worker:11.2f}{throttled}"
+            f"  {run.other_cores:6.2f}  {run.load:4.1f}  {run.duplicates:3d}  {run.lost:4d}"
         )
-    print("(postgres: the backends serving the bench database)")
+    print(
+        "(postgres: the backends serving the workers, not this script's seeding and polling;"
+        " cores: CPU-s of all three parties per second of the run; others: cores the rest of the"
+        " machine used meanwhile (other people's tests, PostgreSQL's background writers)"
+        + (
+            "; throttled: of the 0.1 s periods a worker wanted CPU, those it hit its cap)"
+            if capped
+            else ")"
+        )
+    )
+    print(
+        "claims (a worker's rows with one lease end): workers  claims  rows/claim"
+        "  ms per claim: to stored  to next claim  autovacuum/analyze"
+    )
+    for run in runs:
+        claims = run.claims
+        print(
+            f"{run.workers:51d}  {claims.count:6d}  {claims.rows_per_claim:10.1f}"
+            f"  {claims.to_stored * 1000:23.0f}  {claims.to_next_claim * 1000:13.0f}"
+            f"  {run.maintenance:18d}"
+        )
+    polling = sum(run.cpu_polling for run in runs)
+    print(f"PostgreSQL CPU-s for this script's seeding and polling, all runs: {polling:.2f}")
     summary(runs)
 
 
@@ -210,6 +356,13 @@ def summary(runs: list[Run]) -> None:
     for run in runs:
         by_count.setdefault(run.workers, []).append(run)
     reference = statistics.median(r.per_second for r in by_count[runs[0].workers])
+    for run in by_count[runs[0].workers]:
+        parts = {"workers": run.cpu_workers, "fake API": run.cpu_api, "postgres": run.cpu_postgres}
+        shares = ", ".join(f"{name} {cpu / run.seconds:.2f}" for name, cpu in parts.items())
+        print(
+            f"cores used by the {run.workers}-worker run: {run.cores:.2f} of {os.cpu_count()}"
+            f" ({shares})"
+        )
     print("median of the runs per worker count:")
     for count, same in by_count.items():
         rate = statistics.median(r.per_second for r in same)
@@ -229,16 +382,41 @@ async def main() -> None:
         action="store_true",
         help="N due funnel steps (one contact each, a one-message funnel) instead of outbox rows",
     )
+    parser.add_argument(
+        "--worker-cpu",
+        type=float,
+        metavar="FRACTION",
+        help="cap each worker process at this fraction of a core (e.g. 0.4), each in a cgroup "
+        "of its own: one small machine per worker; PostgreSQL and the fake Bot API stay uncapped",
+    )
     args = parser.parse_args()
+    # SIGTERM ends the runs like Ctrl-C: the main task is cancelled, so the `finally` blocks
+    # stop the workers and remove their cgroups. Not signal.signal(): an exception raised in
+    # whatever callback is running (a database driver's) can leave a query waiting forever.
+    main_task = asyncio.current_task()
+    assert main_task is not None
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, main_task.cancel)
+    if args.worker_cpu is not None and args.worker_cpu < 0.01:
+        parser.error("--worker-cpu must be at least 0.01 (the kernel's smallest quota)")
     if args.funnel:
         WHAT[0] = "funnel steps (one contact and one message each)"
-    runs = [
-        await measure(count, args.rows, args.chats, args.funnel)
-        for _ in range(args.repeat)
-        for count in args.workers
-    ]
-    report(runs)
+    with contextlib.ExitStack() as cleanup:
+        budgets = None
+        if args.worker_cpu is not None:
+            try:
+                budgets = cleanup.enter_context(CpuBudgets(args.worker_cpu))
+            except NoCpuController as missing:
+                sys.exit(f"scale.py: {missing}")
+        header(args.rows, budgets)
+        runs = []
+        for _ in range(args.repeat):
+            for count in args.workers:
+                runs.append(await measure(count, args.rows, args.chats, args.funnel, budgets))
+        report(runs, capped=budgets is not None)
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    try:
+        asyncio.run(main())
+    except (KeyboardInterrupt, asyncio.CancelledError):
+        sys.exit("scale.py: interrupted; workers stopped and their cgroups removed")
