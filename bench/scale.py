@@ -7,7 +7,10 @@ ready before the rows are committed in one transaction, and the clock runs from 
 until no row is pending or being sent. Every run also checks that each row reached the fake
 server exactly once. CPU seconds used during the run are printed per party (workers, the fake
 Bot API, PostgreSQL's processes): on a 2-core machine they tell whether a second worker had a
-core to run on at all.
+core to run on at all. The script's own PostgreSQL work (seeding, polling, and an ANALYZE every
+5 s standing in for autovacuum: see `analyze`) is printed apart, and so is what the rest of the
+machine used meanwhile (other people's test suites). A second table splits the workers' outbox
+claims (rows per claim, time from a claim to its outcomes stored and on to the next claim).
 
 With `--worker-cpu 0.4` every worker process gets a budget of 0.4 of a core, each in a cgroup of
 its own, as if each worker ran on a small machine of its own; PostgreSQL and the fake Bot API
@@ -31,6 +34,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -43,6 +47,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench._claims import NO_CLAIMS, Claims, read_claims
 from bench._cpu_budget import NO_THROTTLING, CpuBudgets, NoCpuController, Throttling
+from bench._postgres_probe import snapshot, usage
 from bench._support import TICKS, cpu_seconds, machine
 from bot.config.models import DeliverySettings
 from bot.domain.clock import SystemClock
@@ -80,7 +85,7 @@ class Run:
     claims: Claims = NO_CLAIMS
     cpu_others: float = 0.0  # CPU-s of everything else on the machine meanwhile (other users)
     window: float = 1.0  # seconds over which cpu_others was counted (seeding included)
-    maintenance: int = 0  # autovacuum and autoanalyze runs on the bench database meanwhile
+    connections: int = 0  # opened to the bench database during the run
 
     @property
     def cores(self) -> float:
@@ -109,17 +114,6 @@ def _load() -> float:
     return float(Path("/proc/loadavg").read_text().split()[0])
 
 
-async def postgres_cpu() -> dict[int, float]:
-    """CPU seconds so far of each PostgreSQL backend serving the bench database (not the other
-    databases of the machine)."""
-    admin = await asyncpg.connect(SERVER)
-    try:
-        rows = await admin.fetch("SELECT pid FROM pg_stat_activity WHERE datname = $1", DATABASE)
-    finally:
-        await admin.close()
-    return {row["pid"]: _cpu([row["pid"]]) for row in rows}
-
-
 def machine_cpu() -> float:
     """CPU seconds the whole machine has been busy (every core, every process), from /proc/stat."""
     fields = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
@@ -133,14 +127,6 @@ def _cpu(pids: list[int]) -> float:
         with contextlib.suppress(OSError):  # a process that ended meanwhile
             total += cpu_seconds(pid)
     return total
-
-
-async def maintenance_runs(storage: Storage) -> int:
-    """Autovacuum and autoanalyze runs so far on the bench database's tables: one that falls
-    inside a run changes what PostgreSQL spends (and may change the claim's plan)."""
-    count = "SELECT coalesce(sum(autovacuum_count + autoanalyze_count), 0) FROM pg_stat_user_tables"
-    async with storage.engine.connect() as conn:
-        return int((await conn.execute(text(count))).scalar_one())
 
 
 async def fresh_database(observer: set[int]) -> Storage:
@@ -184,21 +170,19 @@ async def measure(
         # Seeded before the clock starts, invisible to the workers until committed.
         pids = [p.pid for p in cluster.workers]
         throttled_before = budgets.throttling() if budgets is not None else NO_THROTTLING
-        before = (_cpu(pids), _cpu([api.process.pid]), await postgres_cpu())
+        before = (_cpu(pids), _cpu([api.process.pid]), await snapshot(SERVER, DATABASE))
         machine_before, own_before = machine_cpu(), cpu_seconds(os.getpid())
         window = time.monotonic()
-        maintenance = await maintenance_runs(storage)
         if cluster.funnels is not None:
             seconds = await _run_steps(storage, cluster.funnels, rows)
         else:
             seconds = await _send_all(storage, rows, chats)
-        after = (_cpu(pids), _cpu([api.process.pid]), await postgres_cpu())
+        after = (_cpu(pids), _cpu([api.process.pid]), await snapshot(SERVER, DATABASE))
         machine_used = machine_cpu() - machine_before
         window = time.monotonic() - window
         own = cpu_seconds(os.getpid()) - own_before
         if budgets is not None:
             throttling = budgets.throttling() - throttled_before
-        maintenance = await maintenance_runs(storage) - maintenance
         claims = await read_claims(storage, LEASE)
         # One message per row: by text (distinct per outbox row) or by chat (one step each).
         delivered: Counter[Any] = await (api.messages_per_chat() if funnel else api.texts())
@@ -210,11 +194,11 @@ async def measure(
         await storage.dispose()
     duplicates = sum(times - 1 for times in delivered.values())
     lost = rows - len(delivered)
-    # A backend that ended during the run is missing from `after` (the pools keep theirs).
-    used = {pid: cpu - before[2].get(pid, 0.0) for pid, cpu in after[2].items()}
-    # This script's own backends commit the rows and poll for the end: not the workers' load.
-    polling = sum(cpu for pid, cpu in used.items() if pid in observer)
-    ours = after[0] - before[0] + after[1] - before[1] + sum(used.values()) + own
+    database = usage(before[2], after[2])
+    # This script's own backends commit the rows, poll for the end and analyze: not the
+    # workers' load (they keep their connections: none of them is among the ended ones).
+    polling = database.cpu_of(observer)
+    ours = after[0] - before[0] + after[1] - before[1] + database.total + own
 
     return Run(
         workers,
@@ -222,14 +206,14 @@ async def measure(
         seconds,
         cpu_workers=after[0] - before[0],
         cpu_api=after[1] - before[1],
-        cpu_postgres=sum(used.values()) - polling,
+        cpu_postgres=database.total - polling,
         cpu_polling=polling,
         duplicates=duplicates,
         lost=lost,
         load=_load(),
         throttling=throttling,
         claims=claims,
-        maintenance=maintenance,
+        connections=database.sessions,
         cpu_others=max(0.0, machine_used - ours),
         window=window,
     )
@@ -243,32 +227,47 @@ async def _until_ready(cluster: Cluster, workers: int) -> None:
 
 async def _send_all(storage: Storage, rows: int, chats: int) -> float:
     committed = await _seed(storage, rows, chats)
-    await analyze(storage)
-    while True:
+
+    async def done() -> bool:
         now = await counts(storage)
-        if now[OutboxStatus.PENDING] + now[OutboxStatus.SENDING] == 0:
-            return time.monotonic() - committed
-        await asyncio.sleep(_poll_pause(committed))
+        return now[OutboxStatus.PENDING] + now[OutboxStatus.SENDING] == 0
+
+    return await _until(done, storage, committed)
 
 
 async def _run_steps(storage: Storage, funnels: Path, contacts: int) -> float:
     await seed_funnel(storage, funnels, contacts)  # one transaction, every step due now
-    committed = time.monotonic()
+    return await _until(lambda: funnel_work_done(storage), storage, time.monotonic())
+
+
+async def _until(done: Callable[[], Awaitable[bool]], storage: Storage, committed: float) -> float:
+    """Seconds from `committed` until `done()`: polled, as the work is in other processes.
+    The bench database is analyzed at once and then every ANALYZE_EVERY seconds (`analyze`)."""
+    analyzed = time.monotonic()
     await analyze(storage)
-    while not await funnel_work_done(storage):  # noqa: ASYNC110 (other processes)
+    while not await done():
+        if time.monotonic() - analyzed >= ANALYZE_EVERY:
+            analyzed = time.monotonic()
+            await analyze(storage)
         await asyncio.sleep(_poll_pause(committed))
     return time.monotonic() - committed
 
 
-async def analyze(storage: Storage) -> None:
-    """Statistics for the rows just committed, inside the timed run (it takes tens of ms).
+ANALYZE_EVERY = 5.0  # seconds
 
-    The workers start on empty tables that were never analyzed, and their claims run every
-    tick meanwhile; after five runs PostgreSQL may keep a generic plan of the claim costed for
-    an empty table (seen: a bitmap scan and sort of every pending row per claim, 100-500 ms
-    each, instead of the index walk of the first `limit` rows), and keeps it until the table
-    is analyzed. Whether a run got that plan made identical runs 2.3x apart. ANALYZE drops
-    the cached plans of every session, as autovacuum would after a real bulk insert.
+
+async def analyze(storage: Storage) -> None:
+    """Fresh statistics for the bench database, as autovacuum keeps them on a normal server
+    (this machine's runs with autovacuum off). Run by this script, inside the timed run: each
+    takes tens of ms of PostgreSQL time, counted as the script's, not the workers'.
+
+    Without it the workers' claims keep plans made for empty tables: they start before the
+    rows exist and claim every tick, and after five runs PostgreSQL may keep a generic plan
+    costed for an empty table until the table is analyzed. Seen: a bitmap scan and sort of
+    every pending row per outbox claim (100-500 ms each instead of an index walk of the first
+    `limit` rows), which made identical runs 2.3x apart; and in funnel runs, where the outbox
+    fills during the run, a sequential scan of the whole outbox per claimed row (1 s per claim
+    of 200 near the end). ANALYZE drops the cached plans of every session.
     """
     async with storage.engine.begin() as conn:
         await conn.execute(text("ANALYZE"))
@@ -289,10 +288,19 @@ async def _seed(storage: Storage, rows: int, chats: int) -> float:
 WHAT = ["outbox rows over their chats"]  # or, with --funnel, funnel steps
 
 
-def header(rows: int, budgets: CpuBudgets | None) -> None:
+async def header(rows: int, budgets: CpuBudgets | None) -> None:
     """Printed before the first run, so a long run shows at once what it measures."""
+    admin = await asyncpg.connect(SERVER)
+    try:
+        version = await admin.fetchval("SHOW server_version")
+        autovacuum = await admin.fetchval("SHOW autovacuum")
+    finally:
+        await admin.close()
     print(machine())
-    print(f"{rows} due {WHAT[0]}, rate limits off, PostgreSQL")
+    print(
+        f"{rows} due {WHAT[0]}, rate limits off, PostgreSQL {version} (autovacuum {autovacuum};"
+        f" this script analyzes the bench database every {ANALYZE_EVERY:.0f} s)"
+    )
     if budgets is None:
         print("worker CPU: uncapped (workers, PostgreSQL and the fake Bot API share the cores)")
     else:
@@ -324,7 +332,8 @@ def report(runs: list[Run], capped: bool) -> None:
             f"  {run.other_cores:6.2f}  {run.load:4.1f}  {run.duplicates:3d}  {run.lost:4d}"
         )
     print(
-        "(postgres: the backends serving the workers, not this script's seeding and polling;"
+        "(postgres: the backends serving the workers, those that ended during the run included"
+        " (from the server's reaped children: a quiet machine assumed), not this script's;"
         " cores: CPU-s of all three parties per second of the run; others: cores the rest of the"
         " machine used meanwhile (other people's tests, PostgreSQL's background writers)"
         + (
@@ -335,14 +344,14 @@ def report(runs: list[Run], capped: bool) -> None:
     )
     print(
         "claims (a worker's rows with one lease end): workers  claims  rows/claim"
-        "  ms per claim: to stored  to next claim  autovacuum/analyze"
+        "  ms per claim: to stored  to next claim  connections opened"
     )
     for run in runs:
         claims = run.claims
         print(
             f"{run.workers:51d}  {claims.count:6d}  {claims.rows_per_claim:10.1f}"
             f"  {claims.to_stored * 1000:23.0f}  {claims.to_next_claim * 1000:13.0f}"
-            f"  {run.maintenance:18d}"
+            f"  {run.connections:18d}"
         )
     polling = sum(run.cpu_polling for run in runs)
     print(f"PostgreSQL CPU-s for this script's seeding and polling, all runs: {polling:.2f}")
@@ -407,7 +416,7 @@ async def main() -> None:
                 budgets = cleanup.enter_context(CpuBudgets(args.worker_cpu))
             except NoCpuController as missing:
                 sys.exit(f"scale.py: {missing}")
-        header(args.rows, budgets)
+        await header(args.rows, budgets)
         runs = []
         for _ in range(args.repeat):
             for count in args.workers:
