@@ -24,7 +24,7 @@ from bot.logging_setup import configure_logging
 from bot.report_cli import add_report_command, run_report_command
 
 if TYPE_CHECKING:
-    from bot.app import Role
+    from bot.process import Role
 
 log = logging.getLogger("nudge")
 

@@ -13,10 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from bot.app import Nudge, Role, build_nudge
+from bot.app import build_nudge
 from bot.config import load_settings
 from bot.domain.clock import FakeClock
 from bot.fake_telegram import FakeTelegramServer
+from bot.process import Nudge, Role
 
 TOKEN = "123456:TEST-TOKEN"
 WEBHOOK_SECRET = "s3cret-Token_for-tests"

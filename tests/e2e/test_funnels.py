@@ -11,8 +11,8 @@ from typing import Any
 
 import aiohttp
 
-from bot.app import Nudge
 from bot.events.signing import signed_headers
+from bot.process import Nudge
 from tests.e2e.conftest import TOKEN, Harness, let_time_pass
 
 SECRET = "a-shared-secret-for-tests"

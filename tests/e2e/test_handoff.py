@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
-from bot.app import Nudge
 from bot.domain.clock import FakeClock
 from bot.fake_telegram.models import SentMessage
+from bot.process import Nudge
 from tests.e2e.conftest import TOKEN, Harness, let_time_pass, settle
 
 DESK_TOKEN = "777:DESK-TOKEN"

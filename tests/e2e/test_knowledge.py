@@ -9,7 +9,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from bot.app import Nudge
+from bot.process import Nudge
 from bot.storage import tables
 from tests.e2e.conftest import REPO, TOKEN, Harness, let_time_pass
 from tests.e2e.test_telegram import table_rows

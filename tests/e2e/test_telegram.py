@@ -8,9 +8,9 @@ from typing import Any
 import aiohttp
 import sqlalchemy as sa
 
-from bot.app import Nudge
 from bot.domain.model import Channel, OutboundDraft, OutboundKind, OutboxStatus
 from bot.fake_telegram import Fault
+from bot.process import Nudge
 from bot.storage import tables
 from tests.e2e.conftest import TOKEN, WEBHOOK_SECRET, Harness, let_time_pass, settle
 

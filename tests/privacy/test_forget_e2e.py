@@ -8,10 +8,10 @@ import json
 from datetime import timedelta
 from pathlib import Path
 
-from bot.app import Nudge
 from bot.cli import build_parser
 from bot.contacts_cli import contacts_command
 from bot.domain.model import Channel, OutboundDraft, OutboundKind
+from bot.process import Nudge
 from tests.e2e.conftest import TOKEN, Harness, fake_telegram, harness, let_time_pass, settle
 from tests.privacy.world import dump_database
 

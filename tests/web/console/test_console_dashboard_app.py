@@ -8,11 +8,11 @@ from datetime import datetime, timedelta
 
 import aiohttp
 
-from bot.app import Nudge
 from bot.domain.funnel import Enrollment, EnrollmentStatus
 from bot.domain.funnel_ports import FunnelLogEntry, FunnelLogKind
 from bot.domain.handoff import Agent, AgentRole
 from bot.funnel.catalog import load_funnels
+from bot.process import Nudge
 from bot.web.console.passwords import hash_password
 from tests.e2e.conftest import REPO, Harness, fake_telegram, harness  # noqa: F401  (fixtures)
 from tests.web.console.harness import PASSWORD, csrf_in
