@@ -21,6 +21,10 @@ DEFAULT_SINCE = "30d"
 LONGEST = timedelta(days=366)  # a longer period is a job for `nudge report`, not a page
 WEEKLY_AFTER = timedelta(days=31)  # longer periods: one trend point per week
 DRIVERS_SHOWN = 5
+REFRESH_SECONDS = 60
+"""A page whose period reaches the present reloads its board this often (console.js), while
+its tab is visible: a minute is fresh enough for a wall screen, and a 90-day board costs about
+a second of report queries."""
 FIELD_NAMES = {"--since": "Period", "--from": "From", "--to": "To"}  # the CLI's words, the form's
 
 
@@ -109,7 +113,9 @@ async def board_of(reports: ReportService, period: Period) -> Board:
 
 def _ask_again(request: web.Request, context: dict[str, Any], error: str) -> web.Response:
     """The picker again with one sentence saying what was wrong with the period."""
-    return render(request, "dashboard.html", status=400, **context, error=error, board=None)
+    return render(
+        request, "dashboard.html", status=400, **context, error=error, board=None, refresh_seconds=0
+    )
 
 
 async def dashboard_page(request: web.Request) -> web.Response:
@@ -126,4 +132,16 @@ async def dashboard_page(request: web.Request) -> web.Response:
     except PeriodError as exc:
         return _ask_again(request, context, form_message(exc))
     board = await board_of(reports, period)
-    return render(request, "dashboard.html", **context, error=None, board=board)
+    now = console.clock.now()
+    # A past period does not change: only a page showing the present refreshes itself.
+    refresh = REFRESH_SECONDS if period.end > now - timedelta(seconds=REFRESH_SECONDS) else 0
+    updated = now.astimezone(reports.zone).strftime("%H:%M")
+    return render(
+        request,
+        "dashboard.html",
+        **context,
+        error=None,
+        board=board,
+        refresh_seconds=refresh,
+        updated=updated,
+    )

@@ -209,6 +209,30 @@ async def test_the_default_is_the_last_30_days(seeded: Site, http: aiohttp.Clien
     assert "CSAT per day" in html
 
 
+LIVE = "Updated 14:00 · refreshes every minute"
+
+
+@pytest.mark.parametrize(
+    ("path", "refresh", "line"),
+    [
+        # The present (up to now, or up to today's end in Chisinau): reloads itself.
+        ("/dashboard?since=7d", "60", LIVE),
+        ("/dashboard?from=2026-11-10&to=2026-11-20", "60", LIVE),
+        # A past week does not change: no reloading.
+        (WEEK, "0", "Updated 14:00</p>"),
+    ],
+)
+async def test_a_board_of_the_present_refreshes_itself_and_a_past_one_does_not(
+    seeded: Site, http: aiohttp.ClientSession, path: str, refresh: str, line: str
+) -> None:
+    await log_in(http, seeded, "boss")
+    status, html = await dashboard(http, seeded, path)
+    assert status == 200
+    assert f'data-refresh-seconds="{refresh}"' in html
+    assert line in html  # now 12:00 UTC is 14:00 in Chisinau
+    assert '<div id="board">' in html  # what console.js swaps (not the period picker)
+
+
 async def test_an_empty_period_says_so_in_every_section(
     seeded: Site, http: aiohttp.ClientSession
 ) -> None:

@@ -11,14 +11,16 @@ import struct
 import zlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from bot.domain.clock import FakeClock
+from bot.domain.model import Channel, KbDecisionKind
 from bot.storage import Storage
-from tests.analytics.seed import FIRST_DAY, LAST_DAY
+from tests.analytics.seed import FIRST_DAY, LAST_DAY, NOW
 from tests.web.console.harness import PASSWORD, Site, needs_browser
 from tests.web.console.test_console_dashboard import open_seeded_site
 
@@ -227,3 +229,49 @@ async def test_the_presets_and_a_bad_date_in_the_browser(seeded: Site, page: Any
     await expect(page.locator("svg")).to_have_count(0)
     # The 400 answer itself is logged by Chromium as a failed resource; nothing else is.
     assert [e for e in errors if "status of 400" not in e] == []
+
+
+@needs_browser
+async def test_a_board_of_the_present_shows_new_data_a_minute_later(
+    seeded: Site, page: Any, sqlite_storage: Storage
+) -> None:
+    """The page's timers run on Playwright's clock: a minute passes without waiting one. The
+    board is fetched again and swapped; a date being typed in the picker is left alone."""
+    await page.clock.install()
+    errors = await _open_the_week(page, seeded)
+    await page.get_by_role("button", name="7 days").click()
+    service = page.locator("section", has=page.get_by_role("heading", name="Service"))
+    await expect(service.get_by_text("No data in this period.")).to_be_visible()
+    await expect(page.locator("#dash-updated")).to_have_text(
+        "Updated 14:00 · refreshes every minute"
+    )
+    await page.get_by_label("From").fill("2026-11-13")  # typing, not submitted
+    async with sqlite_storage.uow() as uow:  # the bot answers a question an hour ago
+        contact = await uow.contacts.create("Nina", "en")
+        chat = await uow.conversations.create(contact.id, Channel.WEBCHAT, NOW)
+        await uow.kb.add(contact.id, chat.id, "where is my parcel", "en", KbDecisionKind.ANSWERED,
+                         "shipping", 0.9, [], NOW - timedelta(hours=1))  # fmt: skip
+        await uow.commit()
+    await page.clock.run_for(30_000)  # half a minute: not yet
+    await expect(service.get_by_text("No data in this period.")).to_be_visible()
+    await page.clock.run_for(31_000)
+    tile = page.locator('[data-tile="self_service"] .detail')
+    await expect(tile).to_have_text("0 of 1 bot answers")
+    await expect(page.get_by_label("From")).to_have_value("2026-11-13")
+    assert errors == []
+
+
+@needs_browser
+async def test_a_failed_refresh_keeps_the_board_and_says_so(seeded: Site, page: Any) -> None:
+    await page.clock.install()
+    await _open_the_week(page, seeded)
+    await page.get_by_role("button", name="7 days").click()
+    updated = page.locator("#dash-updated")
+    await expect(updated).to_have_text("Updated 14:00 · refreshes every minute")
+    await page.route("**/dashboard?since=7d", lambda route: route.abort())  # the server is gone
+    await page.clock.run_for(61_000)
+    await expect(updated).to_have_text("Updated 14:00 · could not refresh, retrying")
+    await expect(page.get_by_role("heading", name="Service")).to_be_visible()
+    await page.unroute("**/dashboard?since=7d")  # back: the next turn refreshes again
+    await page.clock.run_for(61_000)
+    await expect(updated).to_have_text("Updated 14:00 · refreshes every minute")

@@ -97,6 +97,43 @@
     await Promise.all([refreshLists(), refreshChat()]);
   }
 
+  // The dashboard: a board whose period reaches the present is fetched again every
+  // data-refresh-seconds while its tab is visible (a hidden tab catches up when shown).
+  // Only the board and its "Updated" line are swapped: a date being typed in the picker stays.
+  const dashboard = document.getElementById("dashboard");
+  const BOARD_MS = Number(dashboard?.dataset.refreshSeconds || 0) * 1000;
+  let boardAt = Date.now();
+
+  async function refreshBoard() {
+    const label = document.getElementById("dash-updated");
+    try {
+      const response = await get(location.href);
+      if (!response.ok) throw new Error("HTTP " + response.status);
+      const doc = parse(await response.text());
+      swap(doc, "board");
+      swap(doc, "dash-updated");
+    } catch (error) {
+      // What is shown stays; it says so, and the next turn tries again.
+      if (label) {
+        label.classList.add("stale");
+        label.textContent = label.textContent.split(" · ")[0] + " · could not refresh, retrying";
+      }
+    }
+    boardAt = Date.now();
+  }
+
+  async function boardTurn() {
+    if (!document.hidden) await refreshBoard();
+    window.setTimeout(boardTurn, BOARD_MS);
+  }
+
+  if (dashboard && BOARD_MS > 0) {
+    window.setTimeout(boardTurn, BOARD_MS);
+    document.addEventListener("visibilitychange", () => {
+      if (!document.hidden && Date.now() - boardAt >= BOARD_MS) refreshBoard();
+    });
+  }
+
   function fieldsBusy() {
     const active = document.activeElement;
     const typing = active && (active.tagName === "TEXTAREA" || active.tagName === "SELECT");
@@ -232,5 +269,6 @@
     event.currentTarget.className = "";
   });
   scrollToEnd();
-  window.setTimeout(poll, POLL_MS);
+  // The desk and the supervisors' page follow changes; the dashboard refreshes its board.
+  if (!dashboard) window.setTimeout(poll, POLL_MS);
 })();
