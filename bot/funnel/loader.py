@@ -9,8 +9,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from bot.config.origins import dotted
-from bot.config.yaml_tree import NodeMarks, YamlPath, YamlSyntaxError, parse_yaml
+from bot.config.yaml_tree import NodeMarks, YamlPath
 from bot.funnel.durations import DurationError, parse_time_of_day
 from bot.funnel.model import (
     CONVERSATION_STATUSES,
@@ -29,6 +28,7 @@ from bot.funnel.model import (
 )
 from bot.funnel.reader import ID_PATTERN, Problem, Reader, Severity, make_problem, yes_no
 from bot.funnel.step_loader import read_steps
+from bot.funnel.yaml_file import file_text, open_yaml
 
 TOP_KEYS = (
     "id", "name", "description", "trigger", "audience", "reentry", "exit_when", "quiet_hours",
@@ -37,6 +37,8 @@ TOP_KEYS = (
 T = TypeVar("T")
 TRIGGER_KINDS = ("event", "stalled", "quiet", "keyword", "tag_added", "api")
 EXIT_WORDS = ("replied", "handed_off", "opted_out")
+
+FUNNEL_SHAPE = "a funnel file is a mapping: `id:`, `trigger:`, `steps:` and so on"
 
 
 @dataclass
@@ -59,30 +61,18 @@ class LoadedFunnel:
 def load_funnel_file(path: Path, shown_as: str | None = None) -> LoadedFunnel:
     """Read `path`; problems name the file as `shown_as` (default: `path` as given)."""
     name = shown_as or str(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        return LoadedFunnel(name, None, problems=[Problem(name, None, None, f"cannot read: {exc}")])
+    text = file_text(path, name)
+    if isinstance(text, Problem):
+        return LoadedFunnel(name, None, problems=[text])
     return load_funnel_text(text, name, source=path)
 
 
 def load_funnel_text(text: str, shown_as: str, source: Path | None = None) -> LoadedFunnel:
-    try:
-        document = parse_yaml(text)
-    except YamlSyntaxError as exc:
-        line, column = (exc.mark.line, exc.mark.column) if exc.mark else (None, None)
-        return LoadedFunnel(shown_as, None, problems=[Problem(shown_as, line, column, exc.message)])
-    reader = Reader(shown_as, document.marks)
-    for issue in document.issues:
-        message = issue.message
-        if issue.path == ():  # yaml_tree's own sentence speaks of config.yaml's sections
-            message = "a funnel file is a mapping: `id:`, `trigger:`, `steps:` and so on"
-        line, column = (issue.mark.line, issue.mark.column) if issue.mark else (None, None)
-        reader.problems.append(Problem(shown_as, line, column, message, field=dotted(issue.path)))
-    funnel = None
-    if document.data or not document.issues:
-        funnel = _read_funnel(reader, document.data, source)
-    return LoadedFunnel(shown_as, funnel, document.marks, reader.problems)
+    opened = open_yaml(text, shown_as, FUNNEL_SHAPE)
+    if isinstance(opened, Problem):
+        return LoadedFunnel(shown_as, None, problems=[opened])
+    funnel = _read_funnel(opened.reader, opened.data, source) if opened.readable else None
+    return LoadedFunnel(shown_as, funnel, opened.marks, opened.reader.problems)
 
 
 def _read_funnel(reader: Reader, data: dict[str, Any], source: Path | None) -> Funnel | None:

@@ -9,10 +9,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bot.config.origins import dotted
-from bot.config.yaml_tree import NodeMarks, YamlPath, YamlSyntaxError, parse_yaml
+from bot.config.yaml_tree import NodeMarks, YamlPath
 from bot.domain.surveys import SurveyKind
 from bot.funnel.reader import Problem, Reader
+from bot.funnel.yaml_file import file_text, open_yaml
 from bot.surveys.model import Survey, SurveyText
 
 TOP_KEYS = (
@@ -20,6 +20,7 @@ TOP_KEYS = (
     "already_answered", "expiry",
 )  # fmt: skip
 REQUIRED = ("id", "kind", "question", "thanks")
+SURVEY_SHAPE = "a survey file is a mapping: `id:`, `kind:`, `question:` and so on"
 _LANGUAGE = re.compile(r"[a-z]{2,3}(-[a-z0-9]{2,8})*")  # en, ru, pt-br: like templates' folders
 
 
@@ -35,30 +36,18 @@ class LoadedSurvey:
 
 def load_survey_file(path: Path, shown_as: str | None = None) -> LoadedSurvey:
     name = shown_as or str(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        return LoadedSurvey(name, None, problems=[Problem(name, None, None, f"cannot read: {exc}")])
+    text = file_text(path, name)
+    if isinstance(text, Problem):
+        return LoadedSurvey(name, None, problems=[text])
     return load_survey_text(text, name, source=path)
 
 
 def load_survey_text(text: str, shown_as: str, source: Path | None = None) -> LoadedSurvey:
-    try:
-        document = parse_yaml(text)
-    except YamlSyntaxError as exc:
-        line, column = (exc.mark.line, exc.mark.column) if exc.mark else (None, None)
-        return LoadedSurvey(shown_as, None, problems=[Problem(shown_as, line, column, exc.message)])
-    reader = Reader(shown_as, document.marks)
-    for issue in document.issues:
-        message = issue.message
-        if issue.path == ():  # yaml_tree's own sentence speaks of config.yaml's sections
-            message = "a survey file is a mapping: `id:`, `kind:`, `question:` and so on"
-        line, column = (issue.mark.line, issue.mark.column) if issue.mark else (None, None)
-        reader.problems.append(Problem(shown_as, line, column, message, field=dotted(issue.path)))
-    survey = None
-    if document.data or not document.issues:
-        survey = _read_survey(reader, document.data, source)
-    return LoadedSurvey(shown_as, survey, document.marks, reader.problems)
+    opened = open_yaml(text, shown_as, SURVEY_SHAPE)
+    if isinstance(opened, Problem):
+        return LoadedSurvey(shown_as, None, problems=[opened])
+    survey = _read_survey(opened.reader, opened.data, source) if opened.readable else None
+    return LoadedSurvey(shown_as, survey, opened.marks, opened.reader.problems)
 
 
 def _read_survey(reader: Reader, data: dict[str, Any], source: Path | None) -> Survey | None:
