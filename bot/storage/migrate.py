@@ -12,6 +12,7 @@ from sqlalchemy import Connection, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.storage.engine import create_engine
+from bot.storage.sqlite_foreign_keys import keys_on
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
@@ -50,13 +51,24 @@ async def current_revision(url: str) -> str | None:
 
 
 async def upgrade_engine(engine: AsyncEngine, revision: str = "head") -> None:
-    async with engine.begin() as conn:
-        await conn.run_sync(_run_command, "upgrade", revision)
+    await _migrate(engine, "upgrade", revision)
 
 
 async def downgrade_engine(engine: AsyncEngine, revision: str) -> None:
-    async with engine.begin() as conn:
-        await conn.run_sync(_run_command, "downgrade", revision)
+    await _migrate(engine, "downgrade", revision)
+
+
+async def _migrate(engine: AsyncEngine, name: str, revision: str) -> None:
+    async with engine.connect() as conn:
+        try:
+            await conn.run_sync(_run_command, name, revision)
+            await conn.commit()
+        finally:
+            if conn.dialect.name == "sqlite":
+                # env.py turned SQLite's foreign keys off for the change; only outside a
+                # transaction can they be turned on again, before the connection is pooled.
+                await conn.rollback()
+                await conn.run_sync(keys_on)
 
 
 async def current_revision_of(engine: AsyncEngine) -> str | None:

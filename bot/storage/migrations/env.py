@@ -16,6 +16,7 @@ from alembic import context
 from sqlalchemy import Connection
 
 from bot.storage.engine import DEFAULT_DATABASE_URL, create_engine
+from bot.storage.sqlite_foreign_keys import check_keys, keys_off
 from bot.storage.tables import metadata
 
 config = context.config
@@ -30,6 +31,9 @@ def _cli_url() -> str:
 
 
 def _configure_and_run(connection: Connection) -> None:
+    sqlite = connection.dialect.name == "sqlite"
+    if sqlite:  # tables are copied and dropped: see bot/storage/sqlite_foreign_keys.py
+        keys_off(connection)
     context.configure(
         connection=connection,
         target_metadata=metadata,
@@ -38,6 +42,8 @@ def _configure_and_run(connection: Connection) -> None:
     )
     with context.begin_transaction():
         context.run_migrations()
+    if sqlite:
+        check_keys(connection)
 
 
 async def _run_with_new_engine() -> None:

@@ -9,8 +9,10 @@ Rows stored before this revision are linked from their key, `funnel:<enrollment>
 enrollment that no longer exists, leaves the row unlinked.
 
 SQLite cannot add a constraint to a table, so there the table is rebuilt (copied into a new one
-with the constraint, the old one dropped): dropping it sets `messages.outbox_id` to NULL (its ON
-DELETE action), so those links are kept aside and put back, and the id counter is carried over.
+with the constraint, the old one dropped): with foreign keys enforced, dropping it would set
+`messages.outbox_id` to NULL (its ON DELETE action). Migrations run with them off
+(bot/storage/sqlite_foreign_keys.py); the links are still kept aside and put back, so the
+migration is safe however it is run, and the id counter is carried over.
 Written by hand and frozen like 0001: nothing from `bot.storage` is imported.
 
 Revision ID: 0012
