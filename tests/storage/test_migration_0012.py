@@ -15,32 +15,11 @@ import sqlalchemy as sa
 from bot.domain.funnel import Enrollment, EnrollmentStatus
 from bot.domain.model import Channel, Direction, OutboundDraft, Sender
 from bot.storage.migrate import downgrade_engine, upgrade
-from bot.storage.types import Id, Json, UTCDateTime
 from bot.storage.uow import Storage
+from tests.storage.old_rows import OUTBOX_0011, message_outbox_id
 
 MIGRATION = importlib.import_module("bot.storage.migrations.versions.0012_outbox_funnel_step")
 AT = datetime(2026, 11, 2, 10, 0, tzinfo=UTC)
-
-# The outbox as revision 0011 left it: the repositories of today would write the new columns.
-OUTBOX_0011 = sa.Table(
-    "outbox",
-    sa.MetaData(),
-    sa.Column("id", Id, primary_key=True),
-    sa.Column("key", sa.String(255)),
-    sa.Column("contact_id", Id),
-    sa.Column("channel", sa.String(32)),
-    sa.Column("address", sa.String(255)),
-    sa.Column("text", sa.Text),
-    sa.Column("buttons", Json),
-    sa.Column("kind", sa.String(32)),
-    sa.Column("priority", sa.Integer),
-    sa.Column("status", sa.String(32)),
-    sa.Column("not_before", UTCDateTime()),
-    sa.Column("attempts", sa.Integer),
-    sa.Column("reason", sa.Text),
-    sa.Column("created_at", UTCDateTime()),
-    sa.Column("updated_at", UTCDateTime()),
-)
 
 
 async def _seed_at_0011(storage: Storage) -> dict[str, Any]:
@@ -98,12 +77,6 @@ async def _links(storage: Storage) -> dict[str, tuple[int | None, str | None]]:
         return {row.key: (row.enrollment_id, row.step_id) for row in rows}
 
 
-async def _message_outbox_id(storage: Storage, message_id: int) -> int | None:
-    async with storage.engine.connect() as conn:
-        query = sa.text("SELECT outbox_id FROM messages WHERE id = :id")
-        return (await conn.execute(query, {"id": message_id})).scalar_one()  # type: ignore[no-any-return]
-
-
 async def _outbox_columns(storage: Storage) -> set[str]:
     def names(sync: sa.Connection) -> set[str]:
         return {column["name"] for column in sa.inspect(sync).get_columns("outbox")}
@@ -132,7 +105,7 @@ async def test_upgrade_links_the_funnel_rows_stored_before_it(fresh_database_url
         # SQLite rebuilt the table: the message still points at its row, and the row read back
         # through the repository carries its step.
         hello_id = seeded["ids"][f"funnel:{welcome}:hello:1"]
-        assert await _message_outbox_id(storage, seeded["message"]) == hello_id
+        assert await message_outbox_id(storage, seeded["message"]) == hello_id
         async with storage.uow() as uow:
             row = await uow.outbox.get(hello_id)
             assert row is not None and (row.enrollment_id, row.step_id) == (welcome, "hello")
@@ -160,7 +133,7 @@ async def test_downgrade_removes_the_columns_and_keeps_the_rows(fresh_database_u
             keys = set((await conn.execute(sa.text("SELECT key FROM outbox"))).scalars())
         assert keys == set(seeded["ids"]) - {"funnel:1:gone:1"}
         hello_id = seeded["ids"][f"funnel:{seeded['welcome']}:hello:1"]
-        assert await _message_outbox_id(storage, seeded["message"]) == hello_id
+        assert await message_outbox_id(storage, seeded["message"]) == hello_id
         await storage.dispose()
         await upgrade(fresh_database_url)  # and up again: linked again
         links = await _links(storage)

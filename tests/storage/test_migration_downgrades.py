@@ -15,7 +15,7 @@ from bot.domain.model import Channel, Direction, Sender
 from bot.storage.migrate import downgrade_engine, upgrade
 from bot.storage.sqlite_foreign_keys import ForeignKeyError, check_keys, keys_off
 from bot.storage.uow import Storage
-from tests.storage.test_migration_0012 import OUTBOX_0011, _message_outbox_id
+from tests.storage.old_rows import OUTBOX_0011, message_outbox_id
 
 AT = datetime(2026, 11, 2, 10, 0, tzinfo=UTC)
 
@@ -55,7 +55,7 @@ async def test_a_downgrade_keeps_the_messages_links_to_their_outbox_rows(
         await storage.dispose()
         await downgrade_engine(storage.engine, target)
         await storage.dispose()
-        assert await _message_outbox_id(storage, message_id) == row_id
+        assert await message_outbox_id(storage, message_id) == row_id
         async with storage.engine.connect() as conn:
             kept = await conn.execute(sa.text("SELECT id FROM outbox"))
             assert list(kept.scalars()) == [row_id]
