@@ -17,13 +17,16 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Mapping
+import uuid
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 
 import aiohttp
 
 ROOT = Path(__file__).resolve().parents[1]
 TICKS = os.sysconf("SC_CLK_TCK")
+POSTGRES = "postgresql+asyncpg://postgres@127.0.0.1:5432"
 
 
 def free_port() -> int:
@@ -152,3 +155,30 @@ class StallMeter:
             now = time.perf_counter()
             self.longest = max(self.longest, now - self._last)
             self._last = now
+
+
+@contextmanager
+def postgres_database() -> Iterator[str | None]:
+    """A temp database on the local PostgreSQL (its SQLAlchemy URL), dropped afterwards; None
+    when the server is unreachable. For synchronous code: it runs its own event loops."""
+    import asyncpg  # type: ignore[import-untyped]
+
+    name = f"nudge_bench_{uuid.uuid4().hex[:10]}"
+
+    async def admin(sql: str) -> None:
+        conn = await asyncpg.connect("postgresql://postgres@127.0.0.1:5432/postgres", timeout=5)
+        try:
+            await conn.execute(sql)
+        finally:
+            await conn.close()
+
+    try:
+        asyncio.run(admin(f'CREATE DATABASE "{name}"'))
+    except Exception as exc:  # any failure to connect: no PostgreSQL figures
+        print(f"(PostgreSQL not reachable: {exc}; its rows are left out)")
+        yield None
+        return
+    try:
+        yield f"{POSTGRES}/{name}"
+    finally:
+        asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))

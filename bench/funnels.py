@@ -39,16 +39,13 @@ import sys
 import tempfile
 import textwrap
 import time
-import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench._support import ROOT, StallMeter, machine, peak_rss_mb, rss_mb
+from bench._support import ROOT, StallMeter, machine, peak_rss_mb, postgres_database, rss_mb
 from bot.delivery.outbox import Outbox
 from bot.domain.clock import FakeClock
 from bot.domain.model import Channel
@@ -73,7 +70,6 @@ steps:
   - id: hello
     send: {TEMPLATE}
 """
-POSTGRES = "postgresql+asyncpg://postgres@127.0.0.1:5432"
 START = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
 NOTE = (
     "(Nudge: `FunnelRunner.enroll_many`, {chunk:,} per transaction; runner "
@@ -356,32 +352,6 @@ def child(spec: dict[str, Any]) -> dict[str, Any]:
     if done.returncode != 0:
         raise RuntimeError(f"{spec['design']} failed:\n{done.stderr[-4000:]}")
     return dict(json.loads(done.stdout.strip().splitlines()[-1]))
-
-
-@contextmanager
-def postgres_database() -> Iterator[str | None]:
-    """A temp database on the local PostgreSQL, dropped afterwards; None when unreachable."""
-    import asyncpg  # type: ignore[import-untyped]
-
-    name = f"nudge_bench_{uuid.uuid4().hex[:10]}"
-
-    async def admin(sql: str) -> None:
-        conn = await asyncpg.connect("postgresql://postgres@127.0.0.1:5432/postgres", timeout=5)
-        try:
-            await conn.execute(sql)
-        finally:
-            await conn.close()
-
-    try:
-        asyncio.run(admin(f'CREATE DATABASE "{name}"'))
-    except Exception as exc:  # any failure to connect: no PostgreSQL figures
-        print(f"(PostgreSQL not reachable: {exc}; its rows are left out)")
-        yield None
-        return
-    try:
-        yield f"{POSTGRES}/{name}"
-    finally:
-        asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 def enroll_row(label: str, r: dict[str, Any], scale: float = 1.0) -> str:

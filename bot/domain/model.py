@@ -137,6 +137,20 @@ class Message:
     outbox_id: int | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class NewMessage:
+    """A message to log, not stored yet: `MessageRepository.add_many` stores many at once."""
+
+    conversation_id: int
+    contact_id: int
+    direction: Direction
+    sender: Sender
+    channel: Channel
+    text: str
+    at: datetime
+    outbox_id: int | None = None
+
+
 @dataclass(slots=True)
 class OutboundDraft:
     """What a service wants to send; delivery turns it into one or more outbox rows."""

@@ -36,6 +36,7 @@ from bot.domain.model import (
     KbDecisionKind,
     KbInteraction,
     Message,
+    NewMessage,
     OutboundDraft,
     OutboundMessage,
     OutboxStatus,
@@ -113,6 +114,10 @@ class MessageRepository(Protocol):
         outbox_id: int | None = None,
     ) -> Message: ...
 
+    async def add_many(self, new: Sequence[NewMessage]) -> None:
+        """`add` for many messages at once, stored in their order (their ids grow with it)."""
+        ...
+
     async def history(self, contact_id: int, limit: int = 50) -> list[Message]:
         """The contact's latest messages, oldest first."""
         ...
@@ -127,6 +132,11 @@ class MessageRepository(Protocol):
 class OutboxRepository(Protocol):
     async def add(self, draft: OutboundDraft, at: datetime) -> OutboundMessage | None:
         """Store a row; None when a row with the same key exists (nothing is stored twice)."""
+        ...
+
+    async def add_many(self, drafts: Sequence[tuple[OutboundDraft, datetime]]) -> dict[str, int]:
+        """`add` for many (draft, time) pairs in one statement, stored in their order: the new
+        row id by key of the drafts stored now (a key already stored is left out)."""
         ...
 
     async def get(self, outbox_id: int) -> OutboundMessage | None: ...

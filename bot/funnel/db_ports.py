@@ -103,6 +103,8 @@ class DatabasePorts:
         self._handoff = handoff
         self._reads = ContactReads(uow, rules.cap.per if rules.cap is not None else None)
         self.log: list[FunnelLogEntry] = []
+        # The messages of `send`, stored together by `store_sends` (one statement for a batch).
+        self._sends: list[tuple[OutboundDraft, datetime]] = []
 
     async def preload(self, contact_ids: Iterable[int], now: datetime) -> None:
         """Read what a batch's steps need about their contacts, one query per kind."""
@@ -153,10 +155,17 @@ class DatabasePorts:
             enrollment_id=enrollment.id,
             step_id=step.id,
         )
-        await self._outbox.enqueue(self._uow, draft, at)
+        self._sends.append((draft, at))
         kind = FunnelLogKind.SENT if funnel.marketing else FunnelLogKind.NOTIFIED
         self._note(enrollment, kind, at, step.template, step.id)
         return Sent()
+
+    async def store_sends(self) -> None:
+        """Store the messages `send` accepted so far as outbox rows, in the order they were
+        sent. The runner calls it once per batch, before the batch's enrollments are saved;
+        a caller that does not save its enrollments does not call it, and nothing goes out."""
+        sends, self._sends = self._sends, []
+        await self._outbox.enqueue_many(self._uow, sends)
 
     async def _screen(
         self, contact: Contact, funnel: Funnel, at: datetime
@@ -237,6 +246,7 @@ class DatabasePorts:
                 await self._tag_added(self._uow, contact.id, tag, at)
 
     async def handoff(self, enrollment: Enrollment, step: HandoffStep, at: datetime) -> None:
+        await self.store_sends()  # the hand-off's notice must follow the messages sent before it
         if self._handoff is None:
             self._note(enrollment, FunnelLogKind.SKIPPED, at, "hand-off is switched off")
             return
@@ -258,6 +268,7 @@ class DatabasePorts:
         self._reads.conversation_changed(enrollment.contact_id)
 
     async def survey(self, enrollment: Enrollment, step: SurveyStep, at: datetime) -> None:
+        await self.store_sends()  # the survey must follow the messages sent before it
         if self._surveys is None:
             self._note(enrollment, FunnelLogKind.SKIPPED, at, f"survey {step.survey}: surveys off")
             return

@@ -190,8 +190,10 @@ class FunnelHooks:
 
     async def _save(self, uow: Any, enrollment: Enrollment, version: int, ports: Any) -> None:
         if not await uow.enrollments.save(enrollment, version):
+            # Its messages are not stored either: they belong to the change that was not made.
             log.info("enrollment %s changed meanwhile; this reply is not applied", enrollment.id)
             return
+        await ports.store_sends()
         if ports.log:
             await uow.funnel_log.add_many(ports.log)
 

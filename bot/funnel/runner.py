@@ -148,6 +148,7 @@ class FunnelRunner:
                 enrollment = await engine.on_due(funnel, enrollment, now)
             results.append((enrollment, version))
         await _let_others_run()  # the saves and the commit are the batch's last slice
+        await ports.store_sends()
         # One statement for the whole batch: a stale worker's rows simply lose the race.
         won = await uow.enrollments.save_many(results)
         for (enrollment, _), ok in zip(results, won, strict=True):

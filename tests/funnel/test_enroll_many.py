@@ -159,7 +159,7 @@ async def statements_of_a_tick(shop: Shop, users: range, seen: list[str]) -> int
 
 
 @pytest.mark.parametrize("capped", [False, True])
-async def test_a_step_costs_its_outbox_row_and_message_not_reads(
+async def test_a_batch_of_steps_costs_the_same_statements_whatever_its_size(
     storage: Storage, clock: FakeClock, tmp_path: Path, statements: list[str], capped: bool
 ) -> None:
     (tmp_path / "bulk.yaml").write_text(textwrap.dedent(FUNNEL.format(id="bulk")))
@@ -167,8 +167,14 @@ async def test_a_step_costs_its_outbox_row_and_message_not_reads(
     shop = Shop(storage, clock, tmp_path, cap=cap)
     small = await statements_of_a_tick(shop, range(100, 105), statements)
     large = await statements_of_a_tick(shop, range(200, 225), statements)
-    # 20 more steps: 20 outbox rows and 20 stored messages; the reads stay one query per kind.
-    assert large - small == 2 * 20
+    # The reads are one query per kind, the outbox rows one statement, their messages another.
+    assert large == small
+    async with storage.uow() as uow:
+        rows = await uow.outbox.claim_due(clock.now(), 100)
+        logged = [m for r in rows for m in await uow.messages.history(r.contact_id)]
+    assert len(rows) == 30 and {r.step_id for r in rows} == {"hello"}
+    assert sorted(m.outbox_id for m in logged) == sorted(r.id for r in rows)
+    assert all(m.text == r.text for r in rows for m in logged if m.outbox_id == r.id)
 
 
 async def test_a_hand_off_earlier_in_the_batch_pauses_a_later_send(

@@ -7,6 +7,7 @@ import asyncio
 import textwrap
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -374,6 +375,30 @@ async def test_hostile_contact_names_are_shown_as_typed(shop: Shop) -> None:
     assert row.text.startswith("Welcome, &lt;b&gt;{{ 7*7 }}&lt;/b&gt; {% raw %}!")
 
 
+async def test_messages_sent_before_a_handoff_step_go_out_before_its_notice(
+    storage: Storage, clock: FakeClock, tmp_path: Path
+) -> None:
+    """The sends of a batch are stored together at its end, except that a hand-off step (which
+    stores its notice at once) first stores the sends before it: the chat keeps their order."""
+    from tests.handoff.scenario import World, policy_from
+
+    (tmp_path / "h.yaml").write_text(
+        "id: h\nmarketing: false\ntrigger: {event: go}\nsteps:\n"
+        "  - {id: hello, send: funnel_welcome_hello}\n"
+        "  - {id: person, handoff: {summary: Wants a bulk price}}\n"
+    )
+    shop = Shop(storage, clock, tmp_path)
+    shop.runner._handoff = World(storage, clock, policy_from({})).handoff
+    ann = await shop.contact()
+    await shop.event(ann, "go")
+    await shop.runner.tick()
+    async with storage.uow() as uow:
+        rows = sorted(await uow.outbox.claim_due(clock.now(), 10), key=lambda row: row.id)
+    assert len(rows) == 2
+    assert rows[0].step_id == "hello" and rows[0].text.startswith("Welcome")
+    assert rows[1].step_id is None  # the hand-off's notice to the customer
+
+
 async def test_a_handoff_step_hands_the_conversation_to_a_person(
     storage: Storage, clock: FakeClock, tmp_path: Path
 ) -> None:
@@ -393,3 +418,48 @@ async def test_a_handoff_step_hands_the_conversation_to_a_person(
     async with storage.uow() as uow:
         [handoff] = await uow.handoffs.queued()
     assert handoff.reason is HandoffReason.FUNNEL and handoff.summary == "Wants a bulk price"
+
+
+ASK = """
+id: ask
+trigger: {event: go}
+steps:
+  - id: question
+    wait_for_reply: 1d
+    answers: {yes: thanks}
+  - id: thanks
+    send: funnel_welcome_hello
+"""
+
+
+async def test_a_reply_whose_enrollment_changed_meanwhile_sends_nothing(
+    storage: Storage, clock: FakeClock, tmp_path: Path
+) -> None:
+    """The reply's step is not applied (another process saved the enrollment first), so the
+    message that step would send is not stored either."""
+    if storage.dialect != "postgresql":
+        pytest.skip("two writers at once need row locks (PostgreSQL); SQLite has one writer")
+    (tmp_path / "ask.yaml").write_text(textwrap.dedent(ASK))
+    shop = Shop(storage, clock, tmp_path)
+    ann = await shop.contact()
+    await shop.event(ann, "go")
+    await shop.runner.tick()
+    waiting = await shop.enrollment(ann, "ask")
+    assert waiting.status is EnrollmentStatus.WAITING_REPLY
+
+    async with storage.uow() as uow:
+        real_save = uow.enrollments.save
+
+        async def save_after_another_process(enrollment: Any, version: int) -> bool:
+            async with storage.uow() as other:  # e.g. a scan timing the wait out, committed first
+                current = await other.enrollments.get(enrollment.id)
+                assert current is not None
+                assert await other.enrollments.save(current, current.version)
+                await other.commit()
+            return bool(await real_save(enrollment, version))
+
+        uow.enrollments.save = save_after_another_process  # type: ignore[method-assign,assignment]
+        assert await shop.hooks.on_message(uow, ann, "yes", "en", clock.now())
+        await uow.commit()
+    assert await shop.sent() == []
+    assert (await shop.enrollment(ann, "ask")).status is EnrollmentStatus.WAITING_REPLY

@@ -31,8 +31,10 @@ steps:
 """
 
 
-async def _setup(storage: Storage, clock: FakeClock, folder: Path) -> tuple[SurveyService, int]:
-    (folder / "after_purchase.yaml").write_text(textwrap.dedent(FUNNEL))
+async def _setup(
+    storage: Storage, clock: FakeClock, folder: Path, funnel: str = FUNNEL
+) -> tuple[SurveyService, int]:
+    (folder / "after_purchase.yaml").write_text(textwrap.dedent(funnel))
     renderer = Renderer(TEMPLATES, "en")
     outbox = Outbox({Channel.TELEGRAM: 4096})
     funnels = FunnelLibrary(folder, renderer)
@@ -101,3 +103,17 @@ async def test_a_funnel_survey_answer_without_a_chat_flags_the_new_one(
     assert answered is not None and answered.conversation_id == chat.id
     assert answered.low_score and answered.funnel_id == "after_purchase"
     assert [e.data["score"] for e in events] == [3]
+
+
+async def test_a_message_sent_before_the_survey_step_goes_out_before_the_question(
+    storage: Storage, clock: FakeClock, tmp_path: Path
+) -> None:
+    funnel = FUNNEL.replace("steps:\n", "steps:\n  - id: hello\n    send: funnel_welcome_hello\n")
+    _, contact_id = await _setup(storage, clock, tmp_path, funnel)
+    async with storage.uow() as uow:
+        rows = sorted(await uow.outbox.claim_due(clock.now(), 100), key=lambda row: row.id)
+    assert [(row.step_id, row.kind) for row in rows] == [
+        ("hello", OutboundKind.SYSTEM),
+        ("ask", OutboundKind.SURVEY),
+    ]
+    assert all(row.contact_id == contact_id for row in rows)

@@ -76,20 +76,38 @@ def _timestamp_converter(dialect: Dialect) -> Callable[[datetime], Any]:
     return process
 
 
-def bulk_insert(rows: JsonRows, constants: dict[str, Any]) -> dict[str, TextClause]:
-    """INSERT of every row, RETURNING the new ids; per dialect. The rows are inserted in array
-    order, so their ids grow in that order: sorted, they line up with the rows."""
+def bulk_insert(
+    rows: JsonRows,
+    constants: dict[str, Any],
+    *,
+    skip_conflicts_on: str | None = None,
+    returning: Sequence[str] = ("id",),
+) -> dict[str, TextClause]:
+    """INSERT of every row, RETURNING `returning` (the new ids); per dialect. The rows are
+    inserted in array order, so their ids grow in that order: sorted, they line up with the rows.
+
+    With `skip_conflicts_on` (a unique column), a row whose value is already stored, or comes
+    twice in the array, is skipped (ON CONFLICT DO NOTHING) and returns nothing: return that
+    column too, to tell which rows were stored."""
     names = ", ".join(f'"{name}"' for name in (*rows.columns, *constants))
     constant_binds: list[BindParameter[Any]] = [
         bindparam(name, value) for name, value in constants.items()
     ]
+    # `WHERE true`: SQLite's documented rule for INSERT ... SELECT with an upsert clause, so that
+    # its parser cannot take ON CONFLICT for a join constraint of the FROM.
+    where, upsert = (
+        (" WHERE true", f' ON CONFLICT ("{skip_conflicts_on}") DO NOTHING')
+        if skip_conflicts_on
+        else ("", "")
+    )
+    returned = ", ".join(f'"{name}"' for name in returning)
     statements = {}
     for dialect in ("sqlite", "postgresql"):
         values = [rows.value(dialect, name) for name in rows.columns]
         values += [f":{name}" for name in constants]
         sql = (
             f'INSERT INTO "{rows.table.name}" ({names}) SELECT {", ".join(values)} '
-            f'FROM {rows.source(dialect)} ORDER BY r.key RETURNING "id"'
+            f"FROM {rows.source(dialect)}{where} ORDER BY r.key{upsert} RETURNING {returned}"
         )
         statements[dialect] = text(sql).bindparams(*constant_binds)
     return statements
