@@ -1,52 +1,12 @@
-"""Storage ports of the Events API and the outbound webhooks.
-
-`EventsUnitOfWork` is the unit of work these services need: the usual one plus the two
-repositories below. Once `UnitOfWork` itself declares them, every `UnitOfWork` is one.
-The contact lookups by the shop's identifiers are `IdentifiedContactRepository`; until
-`ContactRepository` declares them too, `identified_contacts` checks a repository has them.
-"""
+"""Storage ports of the Events API and the outbound webhooks (`UnitOfWork.api_events` and
+`UnitOfWork.webhooks`)."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Protocol
 
 from bot.domain.events import ApiEvent, WebhookDelivery
-from bot.domain.model import Contact
-from bot.domain.ports import ContactRepository, UnitOfWork
-
-
-@runtime_checkable
-class IdentifiedContactRepository(ContactRepository, Protocol):
-    """Contacts, also found by the identifiers a shop knows them by (unique when set)."""
-
-    async def find_by_external_id(self, external_id: str) -> Contact | None: ...
-
-    async def find_by_phone(self, phone: str) -> Contact | None:
-        """`phone` normalised (`+` and digits)."""
-        ...
-
-    async def find_by_email(self, email: str) -> Contact | None:
-        """`email` normalised (lower-case)."""
-        ...
-
-    async def create_identified(
-        self,
-        display_name: str,
-        external_id: str | None,
-        phone: str | None,
-        email: str | None,
-    ) -> Contact | None:
-        """A new contact holding these identifiers; None (nothing stored) when another contact
-        holds one of them already, e.g. one created by a concurrent request."""
-        ...
-
-
-def identified_contacts(contacts: ContactRepository) -> IdentifiedContactRepository:
-    """`contacts`, typed with the lookups by shop identifiers (every storage has them)."""
-    if not isinstance(contacts, IdentifiedContactRepository):
-        raise TypeError(f"{type(contacts).__name__} cannot find contacts by shop identifiers")
-    return contacts
 
 
 class ApiEventRepository(Protocol):
@@ -104,14 +64,3 @@ class WebhookDeliveryRepository(Protocol):
     async def retry_at(self, delivery_id: int, when: datetime, error: str, at: datetime) -> None:
         """Back to PENDING until `when`: counts the attempt."""
         ...
-
-
-class EventsUnitOfWork(UnitOfWork, Protocol):
-    api_events: ApiEventRepository
-    webhooks: WebhookDeliveryRepository
-
-    async def __aenter__(self) -> EventsUnitOfWork: ...
-
-
-class EventsUnitOfWorkFactory(Protocol):
-    def __call__(self) -> EventsUnitOfWork: ...

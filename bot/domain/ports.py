@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
-if TYPE_CHECKING:  # event_ports imports this module: only the type checker needs them here
+if TYPE_CHECKING:  # the repositories of the feature modules, for `UnitOfWork` below
     from bot.domain.event_ports import ApiEventRepository, WebhookDeliveryRepository
     from bot.domain.funnel_ports import (
         CouponRepository,
@@ -56,6 +56,28 @@ class ContactRepository(Protocol):
     async def merge_into(self, source_id: int, target_id: int) -> None:
         """Move every identity, conversation, message and outbox row of `source` to `target`,
         then delete `source`."""
+        ...
+
+    # By the identifiers a shop knows a contact by (each unique when set): the Events API.
+    async def find_by_external_id(self, external_id: str) -> Contact | None: ...
+
+    async def find_by_phone(self, phone: str) -> Contact | None:
+        """`phone` normalised (`+` and digits)."""
+        ...
+
+    async def find_by_email(self, email: str) -> Contact | None:
+        """`email` normalised (lower-case)."""
+        ...
+
+    async def create_identified(
+        self,
+        display_name: str,
+        external_id: str | None,
+        phone: str | None,
+        email: str | None,
+    ) -> Contact | None:
+        """A new contact holding these identifiers; None (nothing stored) when another contact
+        holds one of them already, e.g. one created by a concurrent request."""
         ...
 
 

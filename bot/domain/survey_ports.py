@@ -1,11 +1,10 @@
-"""The storage port of the surveys, and the unit of work the survey service needs."""
+"""The storage port of the surveys (`UnitOfWork.surveys`)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Protocol
 
-from bot.domain.ports import UnitOfWork
 from bot.domain.surveys import SurveyResponse
 
 
@@ -54,9 +53,3 @@ class SurveyResponseRepository(Protocol):
     async def for_contact(self, contact_id: int, limit: int = 50) -> list[SurveyResponse]:
         """The contact's responses, newest first."""
         ...
-
-
-class SurveyUnitOfWork(UnitOfWork, Protocol):
-    """`UnitOfWork` with the surveys: what `SurveyService` works on."""
-
-    surveys: SurveyResponseRepository

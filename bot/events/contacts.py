@@ -10,10 +10,9 @@ only the customer opening a link proves two contacts are one person.
 from __future__ import annotations
 
 from bot.conversation.shop_link import SHOP_CONTACT_NAME
-from bot.domain.event_ports import IdentifiedContactRepository, identified_contacts
 from bot.domain.events import ContactRef
 from bot.domain.model import Channel, Contact
-from bot.domain.ports import UnitOfWork
+from bot.domain.ports import ContactRepository, UnitOfWork
 from bot.events.parsing import EventError
 from bot.privacy.forgotten import is_forgotten
 
@@ -21,7 +20,7 @@ from bot.privacy.forgotten import is_forgotten
 async def resolve_contact(uow: UnitOfWork, ref: ContactRef) -> tuple[Contact, bool]:
     """The contact `ref` names and whether it was created now; EventError(422) when it names
     a Nudge contact or Telegram user we do not know."""
-    contacts = identified_contacts(uow.contacts)
+    contacts = uow.contacts
     found = await _find(uow, contacts, ref)
     if found is not None:
         await _complete(contacts, found, ref)
@@ -37,9 +36,7 @@ async def resolve_contact(uow: UnitOfWork, ref: ContactRef) -> tuple[Contact, bo
     return found, False
 
 
-async def _find(
-    uow: UnitOfWork, contacts: IdentifiedContactRepository, ref: ContactRef
-) -> Contact | None:
+async def _find(uow: UnitOfWork, contacts: ContactRepository, ref: ContactRef) -> Contact | None:
     if ref.id is not None:
         contact = await contacts.get(ref.id)
         if contact is None:
@@ -61,9 +58,7 @@ async def _find(
     return None
 
 
-async def _by_telegram_user(
-    uow: UnitOfWork, contacts: IdentifiedContactRepository, user_id: int
-) -> Contact:
+async def _by_telegram_user(uow: UnitOfWork, contacts: ContactRepository, user_id: int) -> Contact:
     identity = await uow.identities.find(Channel.TELEGRAM, str(user_id))
     contact = await contacts.get(identity.contact_id) if identity is not None else None
     if contact is None:
@@ -75,9 +70,7 @@ async def _by_telegram_user(
     return contact
 
 
-async def _complete(
-    contacts: IdentifiedContactRepository, contact: Contact, ref: ContactRef
-) -> None:
+async def _complete(contacts: ContactRepository, contact: Contact, ref: ContactRef) -> None:
     """Give `contact` the identifiers `ref` adds, unless another contact holds them.
 
     The shop's external id never changes once set (a different one is a mistake worth an

@@ -15,8 +15,8 @@ from datetime import timedelta
 
 from bot.delivery.retry import RetryPolicy
 from bot.domain.clock import Clock
-from bot.domain.event_ports import EventsUnitOfWork, EventsUnitOfWorkFactory
 from bot.domain.events import WebhookDelivery
+from bot.domain.ports import UnitOfWork, UnitOfWorkFactory
 from bot.events.http import PostOutcome, WebhookSender
 from bot.events.signing import signed_headers
 
@@ -43,7 +43,7 @@ def encode(delivery: WebhookDelivery) -> bytes:
 class WebhookDispatcher:
     def __init__(
         self,
-        uow_factory: EventsUnitOfWorkFactory,
+        uow_factory: UnitOfWorkFactory,
         clock: Clock,
         secret: str,
         retry: RetryPolicy,
@@ -96,7 +96,7 @@ class WebhookDispatcher:
         return await self._sender.post(delivery.endpoint, body, headers)
 
     async def _record(
-        self, uow: EventsUnitOfWork, delivery: WebhookDelivery, outcome: PostOutcome
+        self, uow: UnitOfWork, delivery: WebhookDelivery, outcome: PostOutcome
     ) -> str:
         now = self._clock.now()
         if outcome.delivered:

@@ -12,8 +12,8 @@ from bot.conversation.shop_link import (
     issue_shop_link_code,
 )
 from bot.domain.clock import Clock
-from bot.domain.event_ports import EventsUnitOfWorkFactory
 from bot.domain.events import ApiEvent
+from bot.domain.ports import UnitOfWorkFactory
 from bot.events.contacts import resolve_contact
 from bot.events.parsing import EventError, bad, parse_contact, parse_event, parse_json_object
 
@@ -40,7 +40,7 @@ def _nothing() -> None:
 class EventsService:
     def __init__(
         self,
-        uow_factory: EventsUnitOfWorkFactory,
+        uow_factory: UnitOfWorkFactory,
         clock: Clock,
         *,
         telegram_username: Callable[[], str | None] = lambda: None,

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
-from bot.domain.event_ports import EventsUnitOfWork
+from bot.domain.ports import UnitOfWork
 
 
 class Endpoint(Protocol):
@@ -40,7 +40,7 @@ class WebhookPublisher:
 
     async def publish(
         self,
-        uow: EventsUnitOfWork,
+        uow: UnitOfWork,
         type: str,
         payload: dict[str, Any],
         at: datetime,

@@ -5,9 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Protocol
 
-from bot.domain.event_ports import IdentifiedContactRepository
 from bot.domain.funnel_ports import EnrollmentRepository, FunnelLogRepository
-from bot.domain.ports import IdentityRepository, OutboxRepository
+from bot.domain.ports import ContactRepository, IdentityRepository, OutboxRepository
 
 
 class PrivacyRepository(Protocol):
@@ -32,8 +31,7 @@ class PrivacyUnitOfWork(Protocol):
 
     # Read-only properties: a storage's unit of work may hold more specific repositories.
     @property
-    def contacts(self) -> Any:  # an IdentifiedContactRepository: see `identified_contacts`
-        ...
+    def contacts(self) -> ContactRepository: ...
 
     @property
     def identities(self) -> IdentityRepository: ...
@@ -57,4 +55,4 @@ class PrivacyUnitOfWork(Protocol):
     async def __aexit__(self, *exc: object) -> None: ...
 
 
-__all__ = ["IdentifiedContactRepository", "PrivacyRepository", "PrivacyUnitOfWork"]
+__all__ = ["PrivacyRepository", "PrivacyUnitOfWork"]

@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.domain.clock import Clock
-from bot.domain.event_ports import identified_contacts
 from bot.domain.funnel_ports import FunnelLogEntry, FunnelLogKind
 from bot.domain.model import Channel, Contact
 from bot.privacy.forgotten import FORGOTTEN_ATTRIBUTE
@@ -82,7 +81,7 @@ class PrivacyService:
 
 
 async def _resolve(uow: PrivacyUnitOfWork, ref: PersonRef) -> Contact:
-    contacts = identified_contacts(uow.contacts)
+    contacts = uow.contacts
     found: Contact | None
     if ref.kind is RefKind.CONTACT:
         found = await contacts.get(int(ref.value))

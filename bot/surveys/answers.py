@@ -17,7 +17,7 @@ from bot.delivery.outbox import Outbox
 from bot.domain.clock import Clock
 from bot.domain.handoff import EventKind, Handoff, HandoffReason
 from bot.domain.model import Contact, ConversationStatus
-from bot.domain.survey_ports import SurveyUnitOfWork
+from bot.domain.ports import UnitOfWork
 from bot.domain.surveys import SurveyResponse, SurveyStatus
 from bot.rendering import Renderer
 from bot.surveys.catalog import SurveyCatalog
@@ -84,7 +84,7 @@ class SurveyAnswers:
     # -- answers --------------------------------------------------------------------------------
 
     async def answer(
-        self, uow: SurveyUnitOfWork, contact: Contact, data: str, at: datetime
+        self, uow: UnitOfWork, contact: Contact, data: str, at: datetime
     ) -> SurveyReply | None:
         """A button press; None when `data` is not a survey's (`sv:`), else what to say."""
         if not data.startswith(BUTTON_PREFIX):
@@ -116,7 +116,7 @@ class SurveyAnswers:
 
     async def _answered(
         self,
-        uow: SurveyUnitOfWork,
+        uow: UnitOfWork,
         survey: Survey | None,
         response: SurveyResponse,
         score: int,
@@ -148,7 +148,7 @@ class SurveyAnswers:
         return SurveyReply((self._texts.render(text, "already_answered", response.language, {}),))
 
     async def comment(
-        self, uow: SurveyUnitOfWork, contact: Contact, text: str, at: datetime
+        self, uow: UnitOfWork, contact: Contact, text: str, at: datetime
     ) -> SurveyReply | None:
         """The customer's message, when a follow-up question waits for it: stored as the
         comment and thanked. None when no comment is awaited (the bot handles the message)."""
@@ -175,7 +175,7 @@ class SurveyAnswers:
         return self._texts.render(text, fallback, contact.language or response.language, context)
 
     async def _alert(
-        self, uow: SurveyUnitOfWork, response: SurveyResponse, at: datetime, comment: str | None
+        self, uow: UnitOfWork, response: SurveyResponse, at: datetime, comment: str | None
     ) -> None:
         """Tell the supervisors through the chat's event feed (the desk and console follow it)."""
         if response.conversation_id is None:
@@ -195,7 +195,7 @@ class SurveyAnswers:
         )  # fmt: skip
         log.info("low score %s on survey response %s", response.score, response.id)
 
-    async def _publish(self, uow: SurveyUnitOfWork, response: SurveyResponse, at: datetime) -> None:
+    async def _publish(self, uow: UnitOfWork, response: SurveyResponse, at: datetime) -> None:
         if self.publish is None:
             return
         agent = await uow.agents.get(response.agent_id) if response.agent_id else None

@@ -14,7 +14,7 @@ from typing import Any
 
 from bot.delivery.outbox import Outbox
 from bot.domain.model import Channel, ChannelIdentity, Contact, OutboundDraft, OutboundKind
-from bot.domain.survey_ports import SurveyUnitOfWork
+from bot.domain.ports import UnitOfWork
 from bot.domain.surveys import SurveyResponse, SurveyStatus
 from bot.surveys.model import Survey, score_buttons
 from bot.surveys.texts import SurveyTexts, built_in_question
@@ -71,7 +71,7 @@ class SurveySender:
 
     async def create(
         self,
-        uow: SurveyUnitOfWork,
+        uow: UnitOfWork,
         survey: Survey,
         contact_id: int,
         about: About,
@@ -106,7 +106,7 @@ class SurveySender:
 
     async def _screen(
         self,
-        uow: SurveyUnitOfWork,
+        uow: UnitOfWork,
         contact: Contact,
         identity: ChannelIdentity | None,
         due: datetime,
@@ -126,7 +126,7 @@ class SurveySender:
         return None
 
     async def _identity(
-        self, uow: SurveyUnitOfWork, contact_id: int, conversation_id: int | None
+        self, uow: UnitOfWork, contact_id: int, conversation_id: int | None
     ) -> ChannelIdentity | None:
         """Where to ask: the channel of the conversation asked about, else Telegram first."""
         identities = [i for i in await uow.identities.for_contact(contact_id) if not i.blocked]
@@ -137,7 +137,7 @@ class SurveySender:
 
     async def _enqueue(
         self,
-        uow: SurveyUnitOfWork,
+        uow: UnitOfWork,
         survey: Survey,
         response: SurveyResponse,
         contact: Contact,

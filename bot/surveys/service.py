@@ -15,7 +15,7 @@ from datetime import datetime
 
 from bot.domain.funnel import Enrollment
 from bot.domain.handoff import Agent, CloseReason, Handoff, HandoffReason
-from bot.domain.survey_ports import SurveyUnitOfWork
+from bot.domain.ports import UnitOfWork
 from bot.domain.surveys import SurveyResponse
 from bot.handoff.actions import ActionResult, Outcome
 from bot.surveys.answers import LOW_SCORE_EVENT, HandoffRequester, SurveyAnswers, SurveyReply
@@ -39,7 +39,7 @@ class SurveyService(SurveyAnswers):
     # -- asking ---------------------------------------------------------------------------------
 
     async def schedule_after_close(
-        self, uow: SurveyUnitOfWork, handoff: Handoff, at: datetime
+        self, uow: UnitOfWork, handoff: Handoff, at: datetime
     ) -> SurveyResponse | None:
         """Ask about a chat an agent just closed, `after_close_delay` from now; once per
         conversation. None when nothing was stored (not surveyed, or surveyed already)."""
@@ -58,7 +58,7 @@ class SurveyService(SurveyAnswers):
         return await self._sender.create(uow, survey, handoff.contact_id, about, due, at)
 
     async def schedule_after_bot_resolved(
-        self, uow: SurveyUnitOfWork, conversation_id: int, contact_id: int, at: datetime
+        self, uow: UnitOfWork, conversation_id: int, contact_id: int, at: datetime
     ) -> SurveyResponse | None:
         """The bot alone solved the question ("Did this help?" - Yes): ask too, when
         `after_bot_resolved` is on; once per conversation."""
@@ -71,7 +71,7 @@ class SurveyService(SurveyAnswers):
 
     async def send_from_funnel(
         self,
-        uow: SurveyUnitOfWork,
+        uow: UnitOfWork,
         survey_id: str,
         contact_id: int,
         enrollment: Enrollment,
@@ -101,9 +101,7 @@ class SurveyService(SurveyAnswers):
 
     # -- supervisors and timers -----------------------------------------------------------------
 
-    async def reopen(
-        self, uow: SurveyUnitOfWork, response_id: int, supervisor: Agent
-    ) -> ActionResult:
+    async def reopen(self, uow: UnitOfWork, response_id: int, supervisor: Agent) -> ActionResult:
         """Put the chat of a low score back in the queue, for a person to follow up."""
         if not supervisor.is_supervisor:
             return ActionResult(Outcome.NOT_ALLOWED, "Only a supervisor can reopen a chat.")
@@ -129,7 +127,7 @@ class SurveyService(SurveyAnswers):
         return ActionResult(Outcome.OK, "The chat is back in the queue.", handoff)
 
     async def _conversation_to_reopen(
-        self, uow: SurveyUnitOfWork, response: SurveyResponse
+        self, uow: UnitOfWork, response: SurveyResponse
     ) -> int | None:
         """The customer's open chat (they may have written since), else the one asked about,
         else a new one on their channel."""
@@ -145,13 +143,11 @@ class SurveyService(SurveyAnswers):
         now = self._clock.now()
         return (await uow.conversations.create(response.contact_id, reachable[0].channel, now)).id
 
-    async def pending_follow_ups(
-        self, uow: SurveyUnitOfWork, limit: int = 100
-    ) -> list[SurveyResponse]:
+    async def pending_follow_ups(self, uow: UnitOfWork, limit: int = 100) -> list[SurveyResponse]:
         """Low scores no supervisor acted on yet (the console's list), oldest first."""
         return await uow.surveys.pending_follow_ups(limit)
 
-    async def expire(self, uow: SurveyUnitOfWork, now: datetime) -> int:
+    async def expire(self, uow: UnitOfWork, now: datetime) -> int:
         """Unanswered surveys past their expiry end (and so does the wait for comments)."""
         expired = await uow.surveys.expire(now)
         if expired:

@@ -11,7 +11,6 @@ import pytest
 
 from bot.conversation.shop_link import bind_shop_contact
 from bot.domain.clock import FakeClock
-from bot.domain.event_ports import identified_contacts
 from bot.domain.model import Channel, Contact, Direction, Sender
 from bot.events.parsing import EventError
 from bot.events.service import EventsService
@@ -88,7 +87,7 @@ async def test_a_repeated_id_has_no_second_effect(storage: Storage, clock: FakeC
     again = await events.ingest(body({"email": "someone@else.com"}, data={"changed": True}))
     assert again.duplicate and again.event == first.event
     async with storage.uow() as uow:
-        contacts = identified_contacts(uow.contacts)
+        contacts = uow.contacts
         assert await contacts.find_by_email("someone@else.com") is None  # nothing was created
         assert len(await uow.api_events.claim_pending(10)) == 1
 

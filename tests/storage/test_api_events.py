@@ -7,7 +7,6 @@ from datetime import timedelta
 import pytest
 
 from bot.domain.clock import FakeClock
-from bot.domain.event_ports import identified_contacts
 from bot.domain.events import ApiEventStatus, WebhookStatus
 from bot.storage.uow import Storage
 
@@ -16,7 +15,7 @@ from .factories import new_contact
 
 async def test_identifiers_are_stored_found_and_unique(storage: Storage) -> None:
     async with storage.uow() as uow:
-        contacts = identified_contacts(uow.contacts)
+        contacts = uow.contacts
         made = await contacts.create_identified("Ada", "42", "+15550100000", "ada@example.com")
         assert made is not None
         assert (made.external_id, made.phone, made.email) == (
@@ -37,7 +36,7 @@ async def test_identifiers_are_stored_found_and_unique(storage: Storage) -> None
         assert await contacts.create_identified("Cy", None, None, None) is not None
         await uow.commit()
     async with storage.uow() as uow:
-        assert await identified_contacts(uow.contacts).find_by_external_id("43") == other
+        assert await uow.contacts.find_by_external_id("43") == other
 
 
 async def test_update_writes_the_identifiers(storage: Storage) -> None:
@@ -52,7 +51,7 @@ async def test_update_writes_the_identifiers(storage: Storage) -> None:
 
 async def test_merge_keeps_the_identifiers_of_both(storage: Storage, clock: FakeClock) -> None:
     async with storage.uow() as uow:
-        contacts = identified_contacts(uow.contacts)
+        contacts = uow.contacts
         shop = await contacts.create_identified("Shop customer", "42", None, "ada@example.com")
         chat = await contacts.create_identified("Ada", "99", "+15550100000", "old@example.com")
         assert shop is not None and chat is not None

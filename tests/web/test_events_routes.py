@@ -17,7 +17,6 @@ from aiohttp import web
 
 from bot.config import Secrets, Settings
 from bot.domain.clock import FakeClock
-from bot.domain.event_ports import identified_contacts
 from bot.events.service import EventsService
 from bot.events.signing import signed_headers
 from bot.events_cli import add_events_commands, run_events_command
@@ -86,7 +85,7 @@ async def test_a_signed_event_is_stored_once(api: Api) -> None:
     assert (status, again["duplicate"], again["event_id"]) == (200, True, answer["event_id"])
     assert await stored_events(api.storage) == ["e1"]
     async with api.storage.uow() as uow:
-        contact = await identified_contacts(uow.contacts).find_by_external_id("42")
+        contact = await uow.contacts.find_by_external_id("42")
     assert contact is not None and contact.id == answer["contact_id"]
 
 
