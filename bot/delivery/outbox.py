@@ -1,7 +1,8 @@
 """Turns what services want to send into stored outbox rows.
 
-Every outbound message, whoever produces it, passes through `Outbox.enqueue` inside the
-producer's unit of work, so the row commits together with the decision that produced it.
+Every outbound message, whoever produces it, passes through `Outbox.enqueue` (or, for many
+at once, `enqueue_many`) inside the producer's unit of work, so the row commits together with
+the decision that produced it.
 A long text becomes several rows (`key#1`, `key#2`, ...) split at sensible boundaries for the
 channel; the dispatcher sends them in order. Enqueuing the same key twice stores nothing new.
 """
