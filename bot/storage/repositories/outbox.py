@@ -6,13 +6,11 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Integer, Row, bindparam, func, select
+from sqlalchemy import Integer, bindparam, func, select
 from sqlalchemy.sql import Executable
 
 from bot.domain.clock import Clock
 from bot.domain.model import (
-    Button,
-    Channel,
     OutboundDraft,
     OutboundKind,
     OutboundMessage,
@@ -20,17 +18,23 @@ from bot.domain.model import (
 )
 from bot.storage.repositories._base import (
     Connection,
-    InsertFactory,
-    PerDialect,
     SqlRepository,
     binds,
 )
-from bot.storage.repositories.json_rows import JsonRows, bulk_insert
 from bot.storage.repositories.outbox_claims import (
     CLAIM,
     SETTLE_EXPIRED,
     STALE_SENDING_REASON,
     settle_params,
+)
+from bot.storage.repositories.outbox_rows import (
+    ADD,
+    ADD_MANY,
+    ADD_ONE,
+    ADDED,
+    NEW_ROWS,
+    added_values,
+    to_outbound,
 )
 from bot.storage.tables import outbox
 
@@ -38,110 +42,6 @@ __all__ = ["STALE_SENDING_REASON", "SqlOutboxRepository"]
 
 _MARKETING_KINDS = [kind.value for kind in OutboundKind if kind.is_marketing]
 _OPEN_STATUSES = [OutboxStatus.PENDING.value, OutboxStatus.SENDING.value]
-
-
-def _buttons_to_json(buttons: list[list[Button]]) -> list[list[dict[str, str]]]:
-    # Only the fields that are set: keeps rows small and readable in a SQL shell.
-    return [
-        [
-            {
-                name: value
-                for name, value in (
-                    ("text", button.text),
-                    ("url", button.url),
-                    ("callback_data", button.callback_data),
-                )
-                if value is not None
-            }
-            for button in row
-        ]
-        for row in buttons
-    ]
-
-
-def _buttons_from_json(data: list[list[dict[str, Any]]]) -> list[list[Button]]:
-    return [
-        [
-            Button(text=item["text"], url=item.get("url"), callback_data=item.get("callback_data"))
-            for item in row
-        ]
-        for row in data
-    ]
-
-
-def _to_outbound(row: Row[Any]) -> OutboundMessage:
-    return OutboundMessage(
-        id=row.id,
-        key=row.key,
-        contact_id=row.contact_id,
-        channel=Channel(row.channel),
-        address=row.address,
-        text=row.text,
-        kind=OutboundKind(row.kind),
-        status=OutboxStatus(row.status),
-        not_before=row.not_before,
-        created_at=row.created_at,
-        conversation_id=row.conversation_id,
-        buttons=_buttons_from_json(row.buttons),
-        thread_id=row.thread_id,
-        attempts=row.attempts,
-        reason=row.reason,
-        channel_message_id=row.channel_message_id,
-        sent_at=row.sent_at,
-        enrollment_id=row.enrollment_id,
-        step_id=row.step_id,
-    )
-
-
-_ADDED = (
-    "key",
-    "contact_id",
-    "conversation_id",
-    "channel",
-    "address",
-    "thread_id",
-    "text",
-    "buttons",
-    "kind",
-    "priority",
-    "not_before",
-    "created_at",
-    "updated_at",
-    "enrollment_id",
-    "step_id",
-)
-_NEW_ROW = {"status": OutboxStatus.PENDING.value, "attempts": 0}
-
-
-def _added_values(draft: OutboundDraft, at: datetime) -> list[Any]:
-    """A stored draft's values, in the order of `_ADDED`."""
-    return [
-        draft.key,
-        draft.contact_id,
-        draft.conversation_id,
-        draft.channel.value,
-        draft.address,
-        draft.thread_id,
-        draft.text,
-        _buttons_to_json(draft.buttons),
-        draft.kind.value,
-        draft.kind.priority,
-        draft.not_before or at,
-        at,
-        at,
-        draft.enrollment_id,
-        draft.step_id,
-    ]
-
-
-def _build_add(insert: InsertFactory, returned: Sequence[Any] = (outbox,)) -> Executable:
-    return (
-        insert(outbox)
-        .values(binds(outbox, *_ADDED))
-        .values(**_NEW_ROW)
-        .on_conflict_do_nothing(index_elements=[outbox.c.key])
-        .returning(*returned)
-    )
 
 
 def _finish_statement(with_channel_message_id: bool, sent: bool) -> Executable:
@@ -156,13 +56,6 @@ def _finish_statement(with_channel_message_id: bool, sent: bool) -> Executable:
 
 
 # Statements are built once (see `_base`); a WHERE parameter is never named like a column.
-_ADD = PerDialect(_build_add)
-# add_many: every draft of a batch in one statement (see `JsonRows`); a key already stored is
-# skipped, and the keys returned tell which drafts were stored.
-_NEW = JsonRows(outbox, _ADDED)
-_ADD_MANY = bulk_insert(_NEW, _NEW_ROW, skip_conflicts_on="key", returning=("id", "key"))
-# A batch of one (a reply): a plain INSERT costs less CPU than unpacking JSON (bench/enqueue.py).
-_ADD_ONE = PerDialect(lambda insert: _build_add(insert, (outbox.c.id, outbox.c.key)))
 _GET = select(outbox).where(outbox.c.id == bindparam("outbox_id"))
 _GET_BY_KEY = select(outbox).where(outbox.c.key == bindparam("key"))
 # The claim (a lease per row, one worker per chat) is in `outbox_claims`.
@@ -207,29 +100,31 @@ class SqlOutboxRepository(SqlRepository):
         self._clock = clock
 
     async def add(self, draft: OutboundDraft, at: datetime) -> OutboundMessage | None:
-        params = dict(zip(_ADDED, _added_values(draft, at), strict=True))
-        row = (await self._conn.execute(_ADD.of(self._conn), params)).first()
-        return _to_outbound(row) if row is not None else None
+        params = dict(zip(ADDED, added_values(draft, at), strict=True))
+        row = (await self._conn.execute(ADD.of(self._conn), params)).first()
+        return to_outbound(row) if row is not None else None
 
     async def add_many(self, drafts: Sequence[tuple[OutboundDraft, datetime]]) -> dict[str, int]:
         if not drafts:
             return {}
-        rows = [_added_values(draft, at) for draft, at in drafts]
+        rows = [added_values(draft, at) for draft, at in drafts]
         dialect = self._conn.dialect
         if len(rows) == 1:
-            params = dict(zip(_ADDED, rows[0], strict=True))
-            result = await self._conn.execute(_ADD_ONE.of(self._conn), params)
+            params = dict(zip(ADDED, rows[0], strict=True))
+            result = await self._conn.execute(ADD_ONE.of(self._conn), params)
         else:
-            result = await self._conn.execute(_ADD_MANY[dialect.name], _NEW.params(dialect, rows))
+            result = await self._conn.execute(
+                ADD_MANY[dialect.name], NEW_ROWS.params(dialect, rows)
+            )
         return {row.key: row.id for row in result}
 
     async def get(self, outbox_id: int) -> OutboundMessage | None:
         row = (await self._conn.execute(_GET, {"outbox_id": outbox_id})).first()
-        return _to_outbound(row) if row is not None else None
+        return to_outbound(row) if row is not None else None
 
     async def get_by_key(self, key: str) -> OutboundMessage | None:
         row = (await self._conn.execute(_GET_BY_KEY, {"key": key})).first()
-        return _to_outbound(row) if row is not None else None
+        return to_outbound(row) if row is not None else None
 
     async def claim_due(
         self,
@@ -255,7 +150,7 @@ class SqlOutboxRepository(SqlRepository):
             "lease_until": lease_until or now,
         }
         statement = CLAIM[self._conn.dialect.name]
-        claimed = [_to_outbound(row) for row in await self._conn.execute(statement, params)]
+        claimed = [to_outbound(row) for row in await self._conn.execute(statement, params)]
         # RETURNING has no defined order; the claim's is priority, then age.
         return sorted(claimed, key=lambda message: (message.kind.priority, message.id))
 
