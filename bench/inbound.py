@@ -145,7 +145,8 @@ async def run_nudge(name: str, token: str, fake: str, args, knowledge: bool) -> 
     tmp = Path(tempfile.mkdtemp(prefix="nudge-bench-"))
     command = [sys.executable, "-m", "bot", "run"]
     if args.profile:  # py-spy samples the bot; the CPU figure is then py-spy's, not the bot's
-        command = ["py-spy", "record", "-r", "200", "-f", "raw", "-o", args.profile, "--", *command]
+        out = f"{args.profile}.{'kb' if knowledge else 'reply'}"  # one file per run
+        command = ["py-spy", "record", "-r", "200", "-f", "raw", "-o", out, "--", *command]
     process = spawn(command, nudge_environment(tmp, port, fake, token, knowledge))
     try:
         await wait_http(f"http://127.0.0.1:{port}/healthz", process)
@@ -173,7 +174,9 @@ async def main() -> None:
     parser.add_argument("--updates", type=int, default=3000)
     parser.add_argument("--users", type=int, default=1000)
     parser.add_argument("--concurrency", type=int, default=32)
-    parser.add_argument("--profile", help="write a py-spy profile of the bot to this file")
+    parser.add_argument(
+        "--profile", help="write py-spy profiles of the bot to PROFILE.reply and PROFILE.kb"
+    )
     args = parser.parse_args()
 
     fake_port = free_port()

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bot.handoff.triggers import (
     DEFAULT_COMPLAINT_WORDS,
     DEFAULT_PERSON_PHRASES,
     Phrase,
+    PhraseIndex,
     Triggers,
     normalise,
     words,
@@ -174,3 +177,28 @@ def test_flags_and_tags() -> None:
 def test_long_messages_are_read_only_at_the_start() -> None:
     assert not DEFAULT.wants_person("x " * 5000 + "operator")
     assert DEFAULT.wants_person("operator " + "x " * 5000)
+
+
+# Words the default phrases are made of, their endings cut and extended, and other words.
+_PIECES = sorted(
+    {w for p in (*DEFAULT.person_phrases, *DEFAULT.complaint_phrases) for w in p.words}
+    | {w[:-1] for p in DEFAULT.person_phrases for w in p.words if len(w) > 2}
+    | {w + "ul" for p in DEFAULT.complaint_phrases for w in p.words}
+    | {"the", "a", "please", "cooperator", "позовите", "operatorul", "사람과통화", "ok"}
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(_PIECES), max_size=8), st.sampled_from([" ", "", ", "]))
+def test_the_index_finds_exactly_what_checking_every_phrase_finds(
+    pieces: list[str], glue: str
+) -> None:
+    text = glue.join(pieces)
+    message = words(text)
+    compact = "".join(message)
+    for phrases in (DEFAULT.person_phrases, DEFAULT.complaint_phrases):
+        expected = any(phrase.found_in(message, compact) for phrase in phrases)
+        assert PhraseIndex(phrases).found_in(message, compact) is expected, text
+    assert DEFAULT.wants_person(text) is any(
+        p.found_in(message, compact) for p in DEFAULT.person_phrases
+    )
