@@ -36,11 +36,18 @@ from typing import Any
 
 import asyncpg  # type: ignore[import-untyped]
 import pytest
+from hypothesis import settings
 from sqlalchemy import URL, make_url
 
 from bot.domain.clock import FakeClock
 from bot.storage.tables import metadata
 from bot.storage.uow import Storage
+
+# Hypothesis: random examples on a developer's machine (new ones each run: that is how the
+# fuzz tests find bugs); the same examples in CI (`HYPOTHESIS_PROFILE=ci` in .ci/run), where a
+# red run blocks everything and must come from the change, not from the draw.
+settings.register_profile("ci", derandomize=True, print_blob=True)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 DEFAULT_POSTGRES_SERVER = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
 DATABASE_KINDS = ["sqlite", "postgresql"]
